@@ -25,9 +25,9 @@ struct metainfo_limits {
 };
 
 struct file_entry {
-  // Components relative to the torrent's root directory (for multi-file torrents the root is
-  // the torrent name). Already checked to be safe: no "..", ".", empty, '/', NUL or control
-  // characters.
+  // Components relative to the download directory: {name} for a single-file torrent,
+  // {name, dir..., file} for a multi-file one. Already checked to be safe: no "..", ".",
+  // empty, '/', '\\', NUL or control characters.
   std::vector<std::string> path;
   std::int64_t size = 0;
   std::int64_t offset = 0;  // of the file's first byte in the torrent's byte stream
