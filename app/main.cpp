@@ -1,1 +1,66 @@
-int main() { return 0; }
+// peerwire command-line client. Only argument parsing and dispatch live here; each command
+// is in its own file and uses the library's public headers.
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+
+using namespace peerwire::app;
+
+int main(int argc, char** argv) {
+  CLI::App app{"peerwire: a BitTorrent client and toolkit", "peerwire"};
+  app.set_version_flag("--version", "peerwire 0.1.0");
+  app.require_subcommand(1);
+
+  info_options info;
+  auto* info_cmd = app.add_subcommand("info", "Show what a .torrent file or magnet link contains");
+  info_cmd
+      ->add_option("input", info.input, "a .torrent file, '-' for standard input, or a magnet link")
+      ->required();
+  info_cmd->add_flag("--json", info.json, "machine-readable output (one JSON object)");
+
+  create_cli_options create;
+  auto* create_cmd = app.add_subcommand("create", "Make a .torrent from a file or directory");
+  create_cmd->add_option("path", create.path, "file or directory to share")->required();
+  create_cmd->add_option("-o,--output", create.output,
+                         "where to write the torrent (default: NAME.torrent)");
+  create_cmd->add_option(
+      "-t,--tracker", create.trackers,
+      "announce URL; repeat for more tiers, or give comma-separated URLs for one tier");
+  create_cmd->add_flag("--tier", create.single_tier, "put every -t URL in a single tier");
+  create_cmd->add_option("-w,--web-seed", create.web_seeds, "web seed URL (BEP 19); repeatable");
+  create_cmd
+      ->add_option("--piece-size", create.piece_size,
+                   "'auto', or a power of two of at least 16 KiB: 262144, 256K, 4M, 4MiB")
+      ->capture_default_str();
+  create_cmd->add_flag("-p,--private", create.is_private, "private torrent (BEP 27): no DHT/PEX");
+  create_cmd->add_option("-c,--comment", create.comment, "free-text comment");
+  create_cmd->add_flag("--no-date", create.no_date, "omit the creation date (reproducible output)");
+  create_cmd->add_option("-s,--source", create.source,
+                         "source tag (changes the info-hash; private trackers)");
+  create_cmd->add_option("-n,--name", create.name,
+                         "torrent name (default: the file or directory name)");
+  create_cmd->add_flag("--pad", create.pad,
+                       "align every file to a piece boundary (BEP 47 padding files)");
+  create_cmd->add_flag("-f,--force", create.force, "replace the output file if it exists");
+  create_cmd->add_option("--threads", create.threads, "hashing threads (default: all cores)");
+  create_cmd->add_flag("--json", create.json, "print the result as JSON");
+  create_cmd->add_flag("-q,--quiet", create.quiet, "no progress output");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_usage;
+  }
+
+  if (*info_cmd) return run_info(info);
+  if (*create_cmd) return run_create(create);
+  return exit_usage;
+}

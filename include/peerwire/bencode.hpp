@@ -32,10 +32,10 @@ struct limits {
 
 namespace detail {
 struct token {
-  std::uint32_t start;   // offset of the value's first byte ('i', a digit, 'l' or 'd')
-  std::uint32_t end;     // offset one past its last byte
-  std::uint32_t next;    // index of the token after this value's whole subtree
-  std::uint32_t extra;   // string: header length ("12:"); list: items; dict: pairs
+  std::uint32_t start;  // offset of the value's first byte ('i', a digit, 'l' or 'd')
+  std::uint32_t end;    // offset one past its last byte
+  std::uint32_t next;   // index of the token after this value's whole subtree
+  std::uint32_t extra;  // string: header length ("12:"); list: items; dict: pairs
   type kind;
 };
 }  // namespace detail

@@ -21,13 +21,13 @@ using dict = std::map<std::string, value, std::less<>>;
 class value {
  public:
   value() : v_(std::int64_t{0}) {}
-  value(std::int64_t i) : v_(i) {}                  // NOLINT: implicit for literal trees
-  value(int i) : v_(std::int64_t{i}) {}             // NOLINT
-  value(std::string s) : v_(std::move(s)) {}        // NOLINT
-  value(std::string_view s) : v_(std::string(s)) {} // NOLINT
-  value(const char* s) : v_(std::string(s)) {}      // NOLINT
-  value(list l) : v_(std::move(l)) {}               // NOLINT
-  value(dict d) : v_(std::move(d)) {}               // NOLINT
+  value(std::int64_t i) : v_(i) {}                   // NOLINT: implicit for literal trees
+  value(int i) : v_(std::int64_t{i}) {}              // NOLINT
+  value(std::string s) : v_(std::move(s)) {}         // NOLINT
+  value(std::string_view s) : v_(std::string(s)) {}  // NOLINT
+  value(const char* s) : v_(std::string(s)) {}       // NOLINT
+  value(list l) : v_(std::move(l)) {}                // NOLINT
+  value(dict d) : v_(std::move(d)) {}                // NOLINT
 
   type kind() const { return static_cast<type>(v_.index()); }
   std::int64_t as_int() const { return std::get<std::int64_t>(v_); }

@@ -17,9 +17,9 @@
 namespace peerwire {
 
 struct metainfo_limits {
-  bencode::limits bencode{};                    // input ≤ 10 MB, depth ≤ 100, ≤ 3M tokens
+  bencode::limits bencode{};  // input ≤ 10 MB, depth ≤ 100, ≤ 3M tokens
   std::size_t max_pieces = std::size_t{1} << 21;
-  std::size_t max_path_depth = 100;             // components in one file path
+  std::size_t max_path_depth = 100;  // components in one file path
   std::size_t max_files = 1'000'000;
   std::int64_t max_piece_length = std::int64_t{1} << 29;  // 512 MiB
 };
@@ -40,9 +40,9 @@ struct file_entry {
 };
 
 struct metainfo {
-  info_hash hash;                   // v1: SHA-1 of the exact info dict bytes
+  info_hash hash;  // v1: SHA-1 of the exact info dict bytes
   std::string name;
-  bool multi_file = false;          // a `files` list (even with one entry): data under name/
+  bool multi_file = false;  // a `files` list (even with one entry): data under name/
   std::int64_t piece_length = 0;
   std::vector<sha1_digest> pieces;  // one SHA-1 per piece
   std::int64_t total_size = 0;      // including padding files
@@ -52,11 +52,11 @@ struct metainfo {
   std::vector<std::vector<std::string>> trackers;  // tiers: announce-list, else {announce}
   std::vector<std::string> web_seeds;              // url-list
   bool is_private = false;
-  std::optional<std::int64_t> creation_date;       // seconds since the epoch
+  std::optional<std::int64_t> creation_date;  // seconds since the epoch
   std::string comment;
   std::string created_by;
   std::string encoding;
-  std::string source;                              // info["source"], used by private trackers
+  std::string source;  // info["source"], used by private trackers
 
   std::string info_bytes;  // the exact bencoded info dict (for serving metadata, BEP 9)
 

@@ -29,7 +29,7 @@ template <class T>
 class [[nodiscard]] result {
  public:
   result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
-  result(failure e) : v_(std::in_place_index<1>, std::move(e)) {}      // NOLINT
+  result(failure e) : v_(std::in_place_index<1>, std::move(e)) {}    // NOLINT
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }

@@ -9,10 +9,14 @@ namespace peerwire::bencode {
 
 const char* type_name(type t) {
   switch (t) {
-    case type::integer: return "integer";
-    case type::string: return "string";
-    case type::list: return "list";
-    case type::dict: return "dictionary";
+    case type::integer:
+      return "integer";
+    case type::string:
+      return "string";
+    case type::list:
+      return "list";
+    case type::dict:
+      return "dictionary";
   }
   return "?";
 }
@@ -21,7 +25,9 @@ namespace {
 
 using detail::token;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Printable description of the byte at `pos` for error messages.
 std::string describe_byte(char c) {
@@ -95,7 +101,7 @@ struct frame {
   std::uint32_t token;      // container token index
   std::uint32_t items = 0;  // list items, or dict keys+values seen
   bool dict = false;
-  bool sorted = true;       // dict keys seen so far are strictly increasing
+  bool sorted = true;  // dict keys seen so far are strictly increasing
   std::string_view last_key;
 };
 
@@ -108,7 +114,8 @@ class decoder {
     if (in_.empty()) return make_error("empty input: expected a bencoded value", 0);
     std::size_t hard_cap = std::numeric_limits<std::uint32_t>::max() - 1;
     if (in_.size() > std::min(lim_.max_input_size, hard_cap)) {
-      return make_error("input is " + std::to_string(in_.size()) + " bytes, larger than the limit of " +
+      return make_error("input is " + std::to_string(in_.size()) +
+                        " bytes, larger than the limit of " +
                         std::to_string(std::min(lim_.max_input_size, hard_cap)) + " bytes");
     }
     tokens_.reserve(std::min<std::size_t>(in_.size() / 4 + 1, lim_.max_tokens));
@@ -185,14 +192,16 @@ class decoder {
           frame& f = stack.back();
           std::string_view key = in_.substr(colon + 1, static_cast<std::size_t>(p.value));
           if (f.items > 0 && f.sorted) {
-            if (key == f.last_key) return make_error("duplicate dictionary key " + quote(key), start);
+            if (key == f.last_key)
+              return make_error("duplicate dictionary key " + quote(key), start);
             if (key < f.last_key) f.sorted = false;
           }
           f.last_key = key;
         }
       } else if (c == 'l' || c == 'd') {
         if (stack.size() >= lim_.max_depth) {
-          return make_error("nesting deeper than " + std::to_string(lim_.max_depth) + " levels", pos);
+          return make_error("nesting deeper than " + std::to_string(lim_.max_depth) + " levels",
+                            pos);
         }
         tokens_.push_back(token{u32(start), 0, 0, 0, c == 'l' ? type::list : type::dict});
         if (!stack.empty()) ++stack.back().items;
@@ -209,8 +218,8 @@ class decoder {
       }
     }
     if (pos != in_.size()) {
-      return make_error(std::to_string(in_.size() - pos) + " bytes of trailing data after the value",
-                        pos);
+      return make_error(
+          std::to_string(in_.size() - pos) + " bytes of trailing data after the value", pos);
     }
     return std::nullopt;
   }
@@ -264,7 +273,9 @@ result<document> decode(std::string_view input, const limits& lim) {
 
 // ---- node -----------------------------------------------------------------------------
 
-const detail::token& node::tok() const { return doc_->tokens_[idx_]; }
+const detail::token& node::tok() const {
+  return doc_->tokens_[idx_];
+}
 
 std::int64_t node::as_int() const {
   const auto& t = tok();

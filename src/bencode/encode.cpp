@@ -25,7 +25,9 @@ void encode_node(std::string& out, node n) {
       put_int(out, n.as_int());
       out.push_back('e');
       break;
-    case type::string: put_string(out, n.as_string()); break;
+    case type::string:
+      put_string(out, n.as_string());
+      break;
     case type::list:
       out.push_back('l');
       for (node item : n.items()) encode_node(out, item);
@@ -57,7 +59,9 @@ void encode_to(std::string& out, const value& v) {
       put_int(out, v.as_int());
       out.push_back('e');
       break;
-    case type::string: put_string(out, v.as_string()); break;
+    case type::string:
+      put_string(out, v.as_string());
+      break;
     case type::list:
       out.push_back('l');
       for (const value& item : v.as_list()) encode_to(out, item);
@@ -89,8 +93,10 @@ std::string encode(node n) {
 
 value to_value(node n) {
   switch (n.kind()) {
-    case type::integer: return value(n.as_int());
-    case type::string: return value(n.as_string());
+    case type::integer:
+      return value(n.as_int());
+    case type::string:
+      return value(n.as_string());
     case type::list: {
       list l;
       l.reserve(n.size());

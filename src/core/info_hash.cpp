@@ -6,8 +6,12 @@
 
 namespace peerwire {
 
-std::string sha1_hash::hex() const { return to_hex(bytes); }
-std::string sha1_hash::base32() const { return to_base32(bytes); }
+std::string sha1_hash::hex() const {
+  return to_hex(bytes);
+}
+std::string sha1_hash::base32() const {
+  return to_base32(bytes);
+}
 
 std::optional<sha1_hash> sha1_hash::parse(std::string_view text) {
   std::optional<std::vector<std::uint8_t>> raw;

@@ -11,7 +11,9 @@ namespace {
 
 using bencode::node;
 
-failure fail_at(const node& n, std::string message) { return make_error(std::move(message), n.offset()); }
+failure fail_at(const node& n, std::string message) {
+  return make_error(std::move(message), n.offset());
+}
 
 // Prefer the "key.utf-8" variant some creators add next to a legacy-encoded key.
 std::optional<node> find_utf8(const node& dict, std::string_view key) {
@@ -47,7 +49,9 @@ class path_conflicts {
         ++next_id_;
       } else {
         bool existing_is_file = is_file_[it->second - 1];
-        if (leaf) return existing_is_file ? "two files have the same path" : "a file has the same path as a directory";
+        if (leaf)
+          return existing_is_file ? "two files have the same path"
+                                  : "a file has the same path as a directory";
         if (existing_is_file) return "a file is used as a directory by another file";
       }
       parent = it->second;
@@ -76,7 +80,8 @@ std::optional<failure> parse_file_list(const node& files_node, const std::string
   if (files_node.size() == 0) return fail_at(files_node, "info.files is an empty list");
   if (files_node.size() > lim.max_files) {
     return fail_at(files_node, "info.files has " + std::to_string(files_node.size()) +
-                                   " entries, more than the limit of " + std::to_string(lim.max_files));
+                                   " entries, more than the limit of " +
+                                   std::to_string(lim.max_files));
   }
   out.files.reserve(files_node.size());
   for (node f : files_node.items()) {
@@ -85,10 +90,12 @@ std::optional<failure> parse_file_list(const node& files_node, const std::string
     if (!length) return fail_at(f, "info.files entry has no integer 'length'");
     if (*length < 0) return fail_at(*f.find("length"), "info.files entry has a negative length");
     auto path_node = find_utf8(f, "path");
-    if (!path_node || !path_node->is_list()) return fail_at(f, "info.files entry has no 'path' list");
+    if (!path_node || !path_node->is_list())
+      return fail_at(f, "info.files entry has no 'path' list");
     if (path_node->size() == 0) return fail_at(*path_node, "info.files entry has an empty path");
     if (path_node->size() + 1 > lim.max_path_depth) {
-      return fail_at(*path_node, "file path is deeper than " + std::to_string(lim.max_path_depth) + " levels");
+      return fail_at(*path_node,
+                     "file path is deeper than " + std::to_string(lim.max_path_depth) + " levels");
     }
     file_entry e;
     e.size = *length;
@@ -153,7 +160,8 @@ std::optional<failure> parse_info(const node& info, const metainfo_limits& lim, 
   }
   if (hashes.size() / 20 > lim.max_pieces) {
     return fail_at(*pieces, "torrent has " + std::to_string(hashes.size() / 20) +
-                                " pieces, more than the limit of " + std::to_string(lim.max_pieces));
+                                " pieces, more than the limit of " +
+                                std::to_string(lim.max_pieces));
   }
 
   auto length = info.find("length");
@@ -169,7 +177,8 @@ std::optional<failure> parse_info(const node& info, const metainfo_limits& lim, 
     file_entry e;
     e.path = {out.name};
     e.size = length->as_int();
-    if (auto attr = info.find_string("attr")) e.executable = attr->find('x') != std::string_view::npos;
+    if (auto attr = info.find_string("attr"))
+      e.executable = attr->find('x') != std::string_view::npos;
     out.total_size = e.size;
     out.files.push_back(std::move(e));
   } else {
@@ -180,12 +189,13 @@ std::optional<failure> parse_info(const node& info, const metainfo_limits& lim, 
   std::int64_t expected = (out.total_size - 1) / out.piece_length + 1;
   if (static_cast<std::int64_t>(hashes.size() / 20) != expected) {
     return fail_at(*pieces, "info.pieces has " + std::to_string(hashes.size() / 20) +
-                                " hashes but the files need " + std::to_string(expected) + " pieces of " +
-                                std::to_string(out.piece_length) + " bytes");
+                                " hashes but the files need " + std::to_string(expected) +
+                                " pieces of " + std::to_string(out.piece_length) + " bytes");
   }
   out.pieces.resize(hashes.size() / 20);
   for (std::size_t i = 0; i < out.pieces.size(); ++i) {
-    std::copy_n(reinterpret_cast<const std::uint8_t*>(hashes.data()) + i * 20, 20, out.pieces[i].begin());
+    std::copy_n(reinterpret_cast<const std::uint8_t*>(hashes.data()) + i * 20, 20,
+                out.pieces[i].begin());
   }
 
   if (auto p = info.find_int("private")) out.is_private = *p == 1;
@@ -217,7 +227,8 @@ void parse_trackers(const node& root, metainfo& out) {
       out.web_seeds.emplace_back(ws->as_string());
     } else if (ws->is_list()) {
       for (node url : ws->items()) {
-        if (url.is_string() && !url.as_string().empty()) out.web_seeds.emplace_back(url.as_string());
+        if (url.is_string() && !url.as_string().empty())
+          out.web_seeds.emplace_back(url.as_string());
       }
     }
   }
@@ -225,7 +236,8 @@ void parse_trackers(const node& root, metainfo& out) {
 
 void parse_decoration(const node& root, metainfo& out) {
   if (auto d = root.find_int("creation date"); d && *d > 0) out.creation_date = *d;
-  if (auto c = find_utf8(root, "comment"); c && c->is_string()) out.comment = std::string(c->as_string());
+  if (auto c = find_utf8(root, "comment"); c && c->is_string())
+    out.comment = std::string(c->as_string());
   if (auto c = find_utf8(root, "created by"); c && c->is_string()) {
     out.created_by = std::string(c->as_string());
   }

@@ -16,10 +16,14 @@ bencode::value random_value(std::mt19937_64& rng, int depth) {
     case 0: {
       std::uniform_int_distribution<int> pick(0, 3);
       switch (pick(rng)) {
-        case 0: return bencode::value(std::int64_t{0});
-        case 1: return bencode::value(static_cast<std::int64_t>(rng()));
-        case 2: return bencode::value(INT64_MIN);
-        default: return bencode::value(static_cast<std::int64_t>(rng() % 1000) - 500);
+        case 0:
+          return bencode::value(std::int64_t{0});
+        case 1:
+          return bencode::value(static_cast<std::int64_t>(rng()));
+        case 2:
+          return bencode::value(INT64_MIN);
+        default:
+          return bencode::value(static_cast<std::int64_t>(rng() % 1000) - 500);
       }
     }
     case 1: {

@@ -11,7 +11,9 @@ using bencode::value;
 
 namespace {
 
-std::string hashes(std::size_t count) { return std::string(count * 20, 'h'); }
+std::string hashes(std::size_t count) {
+  return std::string(count * 20, 'h');
+}
 
 dict single_file_info(std::int64_t length = 100000, std::int64_t piece_length = 32768) {
   std::size_t pieces = static_cast<std::size_t>((length + piece_length - 1) / piece_length);
@@ -145,12 +147,12 @@ TEST(Metainfo, ClashingPathsAreRejected) {
   EXPECT_TRUE(mentions(parse_error(torrent(multi_file_info(
                            list{file(10, list{"a", "b"}), file(10, list{"a", "b"})}))),
                        "two files have the same path"));
-  EXPECT_TRUE(mentions(parse_error(torrent(multi_file_info(
-                           list{file(10, list{"a"}), file(10, list{"a", "b"})}))),
-                       "used as a directory"));
-  EXPECT_TRUE(mentions(parse_error(torrent(multi_file_info(
-                           list{file(10, list{"a", "b"}), file(10, list{"a"})}))),
-                       "same path as a directory"));
+  EXPECT_TRUE(mentions(
+      parse_error(torrent(multi_file_info(list{file(10, list{"a"}), file(10, list{"a", "b"})}))),
+      "used as a directory"));
+  EXPECT_TRUE(mentions(
+      parse_error(torrent(multi_file_info(list{file(10, list{"a", "b"}), file(10, list{"a"})}))),
+      "same path as a directory"));
 }
 
 TEST(Metainfo, PathDepthLimit) {
@@ -158,7 +160,8 @@ TEST(Metainfo, PathDepthLimit) {
   for (int i = 0; i < 99; ++i) deep.push_back(value("d"));
   EXPECT_TRUE(parse_metainfo(torrent(multi_file_info(list{file(10, deep)}))));
   deep.push_back(value("d"));
-  EXPECT_TRUE(mentions(parse_error(torrent(multi_file_info(list{file(10, deep)}))), "deeper than 100"));
+  EXPECT_TRUE(
+      mentions(parse_error(torrent(multi_file_info(list{file(10, deep)}))), "deeper than 100"));
 }
 
 TEST(Metainfo, PieceConsistency) {
@@ -189,7 +192,8 @@ TEST(Metainfo, SizeOverflowAndNegativeLengths) {
   dict neg = single_file_info();
   neg["length"] = -1;
   EXPECT_TRUE(mentions(parse_error(torrent(neg)), "negative"));
-  EXPECT_TRUE(mentions(parse_error(torrent(multi_file_info(list{file(-5, list{"a"})}))), "negative"));
+  EXPECT_TRUE(
+      mentions(parse_error(torrent(multi_file_info(list{file(-5, list{"a"})}))), "negative"));
 }
 
 TEST(Metainfo, StructuralErrors) {

@@ -1,0 +1,35 @@
+// The CLI's subcommands. Each returns a process exit code (exit_codes.hpp).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace peerwire::app {
+
+struct info_options {
+  std::string input;  // .torrent path, "-" for stdin, or a magnet URI
+  bool json = false;
+};
+int run_info(const info_options& opt);
+
+struct create_cli_options {
+  std::string path;
+  std::string output;                 // default: <name>.torrent
+  std::vector<std::string> trackers;  // -t, each may hold comma-separated URLs of one tier
+  bool single_tier = false;           // --tier: all -t URLs in one tier
+  std::vector<std::string> web_seeds;
+  std::string piece_size = "auto";
+  bool is_private = false;
+  std::string comment;
+  bool no_date = false;
+  std::string source;
+  std::string name;
+  bool pad = false;
+  bool force = false;
+  unsigned threads = 0;
+  bool json = false;
+  bool quiet = false;
+};
+int run_create(const create_cli_options& opt);
+
+}  // namespace peerwire::app

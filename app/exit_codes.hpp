@@ -1,0 +1,14 @@
+// Documented process exit codes (README "Exit codes"). Scripts rely on these: never renumber.
+#pragma once
+
+namespace peerwire::app {
+
+enum exit_code : int {
+  exit_ok = 0,
+  exit_usage = 1,          // bad command line
+  exit_bad_input = 2,      // a .torrent, magnet link or other input is invalid
+  exit_io = 3,             // a file could not be read or written
+  exit_interrupted = 130,  // stopped by Ctrl-C (SIGINT) or SIGTERM
+};
+
+}  // namespace peerwire::app
