@@ -1,0 +1,82 @@
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "peerwire/bencode.hpp"
+#include "peerwire/bencode_value.hpp"
+#include "peerwire/ext_handshake.hpp"
+
+namespace peerwire::ext {
+
+std::optional<std::string> address_text(std::string_view raw) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (raw.size() == 4) {
+    if (inet_ntop(AF_INET, raw.data(), buf, sizeof buf) == nullptr) return std::nullopt;
+    return std::string(buf);
+  }
+  if (raw.size() == 16) {
+    if (inet_ntop(AF_INET6, raw.data(), buf, sizeof buf) == nullptr) return std::nullopt;
+    return std::string(buf);
+  }
+  return std::nullopt;
+}
+
+result<handshake> parse_handshake(std::span<const std::uint8_t> payload) {
+  std::string_view bytes(reinterpret_cast<const char*>(payload.data()), payload.size());
+  // An extension handshake is small; the cap keeps a hostile one from costing much.
+  bencode::limits lim{.max_input_size = 1 << 20, .max_depth = 20, .max_tokens = 100'000};
+  auto doc = bencode::decode(bytes, lim);
+  if (!doc) return make_error("extension handshake: " + doc.error().message, doc.error().offset);
+  auto root = doc->root();
+  if (!root.is_dict()) return make_error("extension handshake is not a dictionary", 0);
+
+  handshake h;
+  for (auto [key, value] : root.pairs()) {
+    if (key == "m") {
+      if (!value.is_dict())
+        return make_error("extension handshake 'm' is not a dictionary", value.offset());
+      for (auto [name, id] : value.pairs()) {
+        if (id.is_int() && id.as_int() >= 0 && id.as_int() <= 255) {
+          h.extensions[std::string(name)] = static_cast<std::uint8_t>(id.as_int());
+        }
+      }
+    } else if (key == "v") {
+      if (value.is_string()) h.client = std::string(value.as_string());
+    } else if (key == "p") {
+      if (value.is_int() && value.as_int() > 0 && value.as_int() <= 65535) {
+        h.listen_port = static_cast<std::uint16_t>(value.as_int());
+      }
+    } else if (key == "reqq") {
+      if (value.is_int() && value.as_int() > 0) {
+        h.reqq = static_cast<std::uint32_t>(std::min<std::int64_t>(value.as_int(), UINT32_MAX));
+      }
+    } else if (key == "metadata_size") {
+      if (value.is_int() && value.as_int() >= 0) h.metadata_size = value.as_int();
+    } else if (key == "yourip") {
+      if (value.is_string()) h.your_ip = address_text(value.as_string());
+    } else if (key == "ipv4") {
+      if (value.is_string()) h.ipv4 = address_text(value.as_string());
+    } else if (key == "ipv6") {
+      if (value.is_string()) h.ipv6 = address_text(value.as_string());
+    } else if (key == "upload_only") {
+      h.upload_only = value.is_int() && value.as_int() != 0;
+    } else {
+      h.other_keys.emplace_back(key);
+    }
+  }
+  return h;
+}
+
+std::string encode_handshake(const handshake& h) {
+  bencode::dict m;
+  for (const auto& [name, id] : h.extensions) m[name] = static_cast<std::int64_t>(id);
+  bencode::dict d{{"m", std::move(m)}};
+  if (h.client) d["v"] = *h.client;
+  if (h.listen_port) d["p"] = static_cast<std::int64_t>(*h.listen_port);
+  if (h.reqq) d["reqq"] = static_cast<std::int64_t>(*h.reqq);
+  if (h.metadata_size) d["metadata_size"] = *h.metadata_size;
+  if (h.upload_only) d["upload_only"] = 1;
+  return bencode::encode(bencode::value(std::move(d)));
+}
+
+}  // namespace peerwire::ext
