@@ -9,8 +9,8 @@
 #include <ctime>
 #include <filesystem>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
@@ -26,7 +26,9 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
 
 std::vector<std::vector<std::string>> tracker_tiers(const create_cli_options& opt) {
   std::vector<std::vector<std::string>> tiers;
@@ -81,10 +83,10 @@ class progress_printer {
       auto left = static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_hashed) / rate);
       eta = fmt::format("{}:{:02}", left / 60, left % 60);
     }
-    std::string text = fmt::format("hashing {:5.1f}%  {} / {}  piece {}/{}  {}/s  ETA {}", percent,
-                                   human_size(p.bytes_hashed), human_size(p.bytes_total),
-                                   p.pieces_done, p.piece_count,
-                                   human_size(static_cast<std::int64_t>(rate)), eta);
+    std::string text =
+        fmt::format("hashing {:5.1f}%  {} / {}  piece {}/{}  {}/s  ETA {}", percent,
+                    human_size(p.bytes_hashed), human_size(p.bytes_total), p.pieces_done,
+                    p.piece_count, human_size(static_cast<std::int64_t>(rate)), eta);
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s", text.c_str());
       if (done) std::fputc('\n', stderr);
@@ -131,7 +133,8 @@ int run_create(const create_cli_options& opt) {
   std::string output = opt.output.empty() ? expected_name(opt) + ".torrent" : opt.output;
   std::error_code ec;
   if (!opt.force && fs::exists(output, ec)) {
-    std::fprintf(stderr, "peerwire: %s already exists (use --force to replace it)\n", output.c_str());
+    std::fprintf(stderr, "peerwire: %s already exists (use --force to replace it)\n",
+                 output.c_str());
     return exit_io;
   }
 
@@ -161,13 +164,15 @@ int run_create(const create_cli_options& opt) {
     return exit_io;
   }
   if (!opt.quiet && !opt.json) {
-    for (const auto& s : created->skipped) std::fprintf(stderr, "peerwire: skipped %s\n", printable(s).c_str());
+    for (const auto& s : created->skipped)
+      std::fprintf(stderr, "peerwire: skipped %s\n", printable(s).c_str());
   }
 
   magnet_link link;
   link.hash.v1 = created->info_hash;
   link.display_name = created->name;
-  for (const auto& tier : options.trackers) link.trackers.insert(link.trackers.end(), tier.begin(), tier.end());
+  for (const auto& tier : options.trackers)
+    link.trackers.insert(link.trackers.end(), tier.begin(), tier.end());
   link.web_seeds = options.web_seeds;
   double rate = seconds > 0 ? static_cast<double>(created->total_size) / seconds : 0;
 
@@ -191,12 +196,13 @@ int run_create(const create_cli_options& opt) {
     return exit_ok;
   }
   std::string text = fmt::format(
-      "Created {}\n  Name:       {}\n  Info-hash:  {}\n  Magnet:     {}\n  Content:    {} in {} {}, "
+      "Created {}\n  Name:       {}\n  Info-hash:  {}\n  Magnet:     {}\n  Content:    {} in {} "
+      "{}, "
       "{} pieces of {}\n  Hashed in {:.2f} s ({}/s)\n",
-      printable(output), printable(created->name), created->info_hash.hex(), printable(format_magnet(link)),
-      human_size(created->total_size), created->file_count, created->file_count == 1 ? "file" : "files",
-      created->piece_count, human_size(created->piece_length), seconds,
-      human_size(static_cast<std::int64_t>(rate)));
+      printable(output), printable(created->name), created->info_hash.hex(),
+      printable(format_magnet(link)), human_size(created->total_size), created->file_count,
+      created->file_count == 1 ? "file" : "files", created->piece_count,
+      human_size(created->piece_length), seconds, human_size(static_cast<std::int64_t>(rate)));
   std::fwrite(text.data(), 1, text.size(), stdout);
   return exit_ok;
 }

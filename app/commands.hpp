@@ -32,4 +32,14 @@ struct create_cli_options {
 };
 int run_create(const create_cli_options& opt);
 
+struct probe_cli_options {
+  std::string target;     // HOST:PORT
+  std::string torrent;    // .torrent path or magnet link
+  std::string info_hash;  // --info-hash
+  double timeout = 10;    // seconds per step
+  double watch = 3;       // seconds to watch messages after the handshake
+  bool json = false;
+};
+int run_probe(const probe_cli_options& opt);
+
 }  // namespace peerwire::app

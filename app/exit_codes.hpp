@@ -8,6 +8,7 @@ enum exit_code : int {
   exit_usage = 1,          // bad command line
   exit_bad_input = 2,      // a .torrent, magnet link or other input is invalid
   exit_io = 3,             // a file could not be read or written
+  exit_peer_failed = 4,    // probe: no connection, or the handshake did not complete
   exit_interrupted = 130,  // stopped by Ctrl-C (SIGINT) or SIGTERM
 };
 

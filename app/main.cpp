@@ -47,6 +47,20 @@ int main(int argc, char** argv) {
   create_cmd->add_flag("--json", create.json, "print the result as JSON");
   create_cmd->add_flag("-q,--quiet", create.quiet, "no progress output");
 
+  probe_cli_options probe;
+  auto* probe_cmd =
+      app.add_subcommand("probe", "Connect to one peer and show the handshake step by step");
+  probe_cmd->add_option("target", probe.target, "the peer, HOST:PORT or [IPv6]:PORT")->required();
+  probe_cmd->add_option("torrent", probe.torrent,
+                        "a .torrent file or a magnet link (or use --info-hash)");
+  probe_cmd->add_option("--info-hash", probe.info_hash,
+                        "info-hash as 40 hex digits or 32 base32 characters");
+  probe_cmd->add_option("--timeout", probe.timeout, "seconds to wait for each step")
+      ->capture_default_str();
+  probe_cmd->add_option("--watch", probe.watch, "seconds to watch messages after the handshake")
+      ->capture_default_str();
+  probe_cmd->add_flag("--json", probe.json, "machine-readable output (one JSON object)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -62,5 +76,6 @@ int main(int argc, char** argv) {
 
   if (*info_cmd) return run_info(info);
   if (*create_cmd) return run_create(create);
+  if (*probe_cmd) return run_probe(probe);
   return exit_usage;
 }
