@@ -109,8 +109,8 @@ int run_create(const create_cli_options& opt) {
   create_options options;
   auto piece_length = parse_piece_length(opt.piece_size);
   if (!piece_length) {
-    std::fprintf(stderr, "peerwire: --piece-size %s: %s\n", opt.piece_size.c_str(),
-                 piece_length.error().describe().c_str());
+    std::fprintf(stderr, "peerwire: --piece-size %s: %s\n", printable(opt.piece_size).c_str(),
+                 printable(piece_length.error().describe()).c_str());
     return exit_usage;
   }
   options.piece_length = *piece_length;
@@ -134,7 +134,7 @@ int run_create(const create_cli_options& opt) {
   std::error_code ec;
   if (!opt.force && fs::exists(output, ec)) {
     std::fprintf(stderr, "peerwire: %s already exists (use --force to replace it)\n",
-                 output.c_str());
+                 printable(output).c_str());
     return exit_io;
   }
 
@@ -149,7 +149,7 @@ int run_create(const create_cli_options& opt) {
     return exit_interrupted;
   }
   if (!created) {
-    std::fprintf(stderr, "peerwire: cannot create a torrent from %s: %s\n", opt.path.c_str(),
+    std::fprintf(stderr, "peerwire: cannot create a torrent from %s: %s\n", printable(opt.path).c_str(),
                  printable(created.error().describe()).c_str());
     // A missing or unreadable source is an I/O problem; everything else is bad input.
     const std::string& msg = created.error().message;
@@ -160,7 +160,7 @@ int run_create(const create_cli_options& opt) {
 
   std::string error;
   if (!write_file_atomically(output, created->torrent, opt.force, error)) {
-    std::fprintf(stderr, "peerwire: %s\n", error.c_str());
+    std::fprintf(stderr, "peerwire: %s\n", printable(error).c_str());
     return exit_io;
   }
   if (!opt.quiet && !opt.json) {
@@ -191,7 +191,7 @@ int run_create(const create_cli_options& opt) {
     boost::json::array skipped;
     for (const auto& s : created->skipped) skipped.push_back(boost::json::string(valid_utf8(s)));
     o["skipped"] = std::move(skipped);
-    std::string text = boost::json::serialize(o) + "\n";
+    std::string text = json_text(o);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return exit_ok;
   }

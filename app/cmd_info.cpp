@@ -44,11 +44,7 @@ void write_out(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-void print_json(const json::object& o) {
-  std::string text = json::serialize(o);
-  text += '\n';
-  write_out(text);
-}
+void print_json(const json::object& o) { write_out(json_text(o)); }
 
 json::object torrent_json(const metainfo& m) {
   json::object o;

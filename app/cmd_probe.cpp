@@ -259,7 +259,7 @@ void print_json(const probe_report& r, const probe_options& o,
   for (const auto& line : verdict) v.push_back(json::string(valid_utf8(line)));
   j["verdict"] = std::move(v);
   j["ok"] = r.handshake == handshake_outcome::complete && !r.same_peer_id_as_ours;
-  std::string text = json::serialize(j) + "\n";
+  std::string text = json_text(j);
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
@@ -288,7 +288,7 @@ int run_probe(const probe_cli_options& opt) {
   probe_options o;
   if (!split_host_port(opt.target, o.host, o.port)) {
     std::fprintf(stderr, "peerwire: '%s' is not HOST:PORT (use [ADDR]:PORT for IPv6)\n",
-                 opt.target.c_str());
+                 printable(opt.target).c_str());
     return exit_usage;
   }
   int sources = !opt.info_hash.empty() + !opt.torrent.empty();
@@ -328,7 +328,7 @@ int run_probe(const probe_cli_options& opt) {
     }
     auto m = parse_metainfo(*data, limits);
     if (!m) {
-      std::fprintf(stderr, "peerwire: invalid torrent %s: %s\n", opt.torrent.c_str(),
+      std::fprintf(stderr, "peerwire: invalid torrent %s: %s\n", printable(opt.torrent).c_str(),
                    printable(m.error().describe()).c_str());
       return exit_bad_input;
     }

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 namespace peerwire::app {
@@ -96,6 +97,27 @@ std::string printable(std::string_view s) {
       out += in[i];
     }
   }
+  return out;
+}
+
+std::string json_text(const boost::json::value& v) {
+  std::string raw = boost::json::serialize(v);
+  std::string out;
+  out.reserve(raw.size() + 1);
+  // Outside strings JSON is plain ASCII, so these bytes can only occur inside strings, where
+  // a \u escape means the same character.
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    auto u = static_cast<unsigned char>(raw[i]);
+    if (u == 0x7f) {
+      out += "\\u007f";
+    } else if (u == 0xc2 && i + 1 < raw.size() && static_cast<unsigned char>(raw[i + 1]) < 0xa0) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(raw[i + 1]));
+      ++i;
+    } else {
+      out += raw[i];
+    }
+  }
+  out += '\n';
   return out;
 }
 

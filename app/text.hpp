@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/value.hpp>
+
 namespace peerwire::app {
 
 // "1.50 GiB", "512 KiB", "17 B"
@@ -18,5 +20,9 @@ std::string valid_utf8(std::string_view s);
 // For terminal output: valid UTF-8 with control characters shown as '?', so a hostile name
 // cannot move the cursor or change colours.
 std::string printable(std::string_view s);
+
+// JSON text of a value with DEL and C1 control characters (U+007F..U+009F) escaped as well,
+// which the serializer leaves raw although terminals act on some of them (0x9b is CSI).
+std::string json_text(const boost::json::value& v);
 
 }  // namespace peerwire::app
