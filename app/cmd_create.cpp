@@ -149,8 +149,8 @@ int run_create(const create_cli_options& opt) {
     return exit_interrupted;
   }
   if (!created) {
-    std::fprintf(stderr, "peerwire: cannot create a torrent from %s: %s\n", printable(opt.path).c_str(),
-                 printable(created.error().describe()).c_str());
+    std::fprintf(stderr, "peerwire: cannot create a torrent from %s: %s\n",
+                 printable(opt.path).c_str(), printable(created.error().describe()).c_str());
     // A missing or unreadable source is an I/O problem; everything else is bad input.
     const std::string& msg = created.error().message;
     bool io = msg.find("cannot") != std::string::npos || msg.find("No such") != std::string::npos ||

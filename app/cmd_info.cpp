@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -44,7 +45,9 @@ void write_out(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-void print_json(const json::object& o) { write_out(json_text(o)); }
+void print_json(json::object o) {
+  write_out(json_text(json::value(std::move(o))));
+}
 
 json::object torrent_json(const metainfo& m) {
   json::object o;
@@ -205,7 +208,7 @@ int run_info(const info_options& opt) {
   auto m = parse_metainfo(*data, limits);
   if (!m) return report_bad_input("invalid torrent " + opt.input, m.error());
   if (opt.json) {
-    print_json(torrent_json(*m));
+    print_json(torrent_json(*m));  // moved: the tree for 100k files is large
   } else {
     print_torrent(*m);
   }

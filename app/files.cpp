@@ -51,6 +51,7 @@ std::optional<std::string> read_whole_file(const std::string& path, std::size_t 
     }
   }
   std::string data;
+  if (fd != STDIN_FILENO && S_ISREG(st.st_mode)) data.reserve(static_cast<std::size_t>(st.st_size));
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);

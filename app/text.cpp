@@ -2,22 +2,24 @@
 
 #include <ctime>
 
-#include <boost/json/serialize.hpp>
+#include <fmt/compile.h>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 namespace peerwire::app {
 
 std::string human_size(std::int64_t bytes) {
   static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024) return fmt::format(FMT_COMPILE("{} B"), bytes);
   double v = static_cast<double>(bytes);
   int u = 0;
   while (v >= 1024 && u < 6) {
     v /= 1024;
     ++u;
   }
-  int decimals = v < 10 ? 2 : v < 100 ? 1 : 0;
-  return fmt::format("{:.{}f} {}", v, decimals, units[u]);
+  if (v < 10) return fmt::format(FMT_COMPILE("{:.2f} {}"), v, units[u]);
+  if (v < 100) return fmt::format(FMT_COMPILE("{:.1f} {}"), v, units[u]);
+  return fmt::format(FMT_COMPILE("{:.0f} {}"), v, units[u]);
 }
 
 std::string grouped(std::int64_t n) {
@@ -83,6 +85,16 @@ std::string valid_utf8(std::string_view s) {
 }
 
 std::string printable(std::string_view s) {
+  // Fast path: plain printable ASCII, the common case for file names.
+  bool plain = true;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return std::string(s);
   std::string in = valid_utf8(s);
   std::string out;
   out.reserve(in.size());

@@ -267,7 +267,6 @@ result<document> decode(std::string_view input, const limits& lim) {
   doc.input_ = input;
   decoder d(input, lim, doc.tokens_);
   if (auto e = d.run()) return std::move(*e);
-  doc.tokens_.shrink_to_fit();
   return doc;
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <unordered_map>
 
 #include "peerwire/sha1.hpp"
 
@@ -34,46 +33,47 @@ std::string describe_path(const std::vector<std::string>& components) {
   return "'" + out + "'";
 }
 
-// Detects two files with the same path, or a file that is also used as a directory, in
-// O(total path bytes): a trie keyed by (parent node, component).
-class path_conflicts {
- public:
-  // Returns a reason if `path` clashes with a path added before.
-  std::optional<std::string> add(const std::vector<std::string>& path) {
-    std::uint32_t parent = 0;  // the root
-    for (std::size_t i = 0; i < path.size(); ++i) {
-      bool leaf = i + 1 == path.size();
-      auto [it, inserted] = children_.try_emplace(key{parent, path[i]}, next_id_);
-      if (inserted) {
-        is_file_.push_back(leaf);
-        ++next_id_;
-      } else {
-        bool existing_is_file = is_file_[it->second - 1];
-        if (leaf)
-          return existing_is_file ? "two files have the same path"
-                                  : "a file has the same path as a directory";
-        if (existing_is_file) return "a file is used as a directory by another file";
-      }
-      parent = it->second;
+// Finds two files with the same path, or a file that another file uses as a directory.
+// Paths are joined with NUL (which no component contains) into one buffer and sorted
+// bytewise: equal paths become neighbours, and every path that has file P as a directory
+// prefix ("P\0...") sorts right after P, so checking neighbours is enough. O(n log n) memcmp,
+// no per-file allocation.
+std::optional<std::pair<std::size_t, std::string>> find_path_clash(
+    const std::vector<file_entry>& files) {
+  std::string joined;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // (offset, length) into joined
+  std::vector<std::size_t> owner;                          // file index of each span
+  spans.reserve(files.size());
+  owner.reserve(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (files[i].pad) continue;
+    std::size_t start = joined.size();
+    for (std::size_t c = 0; c < files[i].path.size(); ++c) {
+      if (c > 0) joined.push_back('\0');
+      joined += files[i].path[c];
     }
-    return std::nullopt;
+    spans.emplace_back(start, joined.size() - start);
+    owner.push_back(i);
   }
-
- private:
-  struct key {
-    std::uint32_t parent;
-    std::string_view name;  // views into file_entry::path strings, which outlive this object
-    bool operator==(const key&) const = default;
+  std::vector<std::uint32_t> order(spans.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto view = [&](std::uint32_t i) {
+    return std::string_view(joined).substr(spans[i].first, spans[i].second);
   };
-  struct key_hash {
-    std::size_t operator()(const key& k) const {
-      return std::hash<std::string_view>{}(k.name) * 31 + k.parent;
+  std::sort(order.begin(), order.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return view(a) < view(b); });
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    std::string_view prev = view(order[k - 1]);
+    std::string_view cur = view(order[k]);
+    if (cur == prev) return std::pair{owner[order[k]], std::string("two files have the same path")};
+    if (cur.size() > prev.size() && cur.substr(0, prev.size()) == prev &&
+        cur[prev.size()] == '\0') {
+      return std::pair{owner[order[k - 1]],
+                       std::string("a file is also used as a directory by another file")};
     }
-  };
-  std::unordered_map<key, std::uint32_t, key_hash> children_;
-  std::vector<bool> is_file_;  // by node id - 1
-  std::uint32_t next_id_ = 1;
-};
+  }
+  return std::nullopt;
+}
 
 std::optional<failure> parse_file_list(const node& files_node, const std::string& name,
                                        const metainfo_limits& lim, metainfo& out) {
@@ -123,14 +123,10 @@ std::optional<failure> parse_file_list(const node& files_node, const std::string
     out.files.push_back(std::move(e));
   }
   // Padding files may repeat (".pad/16384" several times) and are never created, so only real
-  // files take part in the clash check. Done after the list is built so the trie's string
-  // views point at strings that no longer move.
-  path_conflicts conflicts;
-  for (const auto& e : out.files) {
-    if (e.pad) continue;
-    if (auto why = conflicts.add(e.path)) {
-      return fail_at(files_node, "file path " + describe_path(e.path) + " rejected: " + *why);
-    }
+  // files take part in the clash check.
+  if (auto clash = find_path_clash(out.files)) {
+    return fail_at(files_node, "file path " + describe_path(out.files[clash->first].path) +
+                                   " rejected: " + clash->second);
   }
   return std::nullopt;
 }

@@ -152,7 +152,17 @@ TEST(Metainfo, ClashingPathsAreRejected) {
       "used as a directory"));
   EXPECT_TRUE(mentions(
       parse_error(torrent(multi_file_info(list{file(10, list{"a", "b"}), file(10, list{"a"})}))),
-      "same path as a directory"));
+      "used as a directory"));
+}
+
+TEST(Metainfo, ClashDetectionIsNotFooledBySortOrder) {
+  // '!' (0x21) sorts between "a" and "a/b" when paths are joined with '/'.
+  EXPECT_TRUE(mentions(parse_error(torrent(multi_file_info(list{
+                           file(10, list{"a"}), file(10, list{"a!"}), file(10, list{"a", "b"})}))),
+                       "used as a directory"));
+  EXPECT_TRUE(parse_metainfo(
+      torrent(multi_file_info(list{file(10, list{"a", "b"}), file(10, list{"ab"}),
+                                   file(10, list{"a!"}), file(10, list{"a", "c"})}))));
 }
 
 TEST(Metainfo, PathDepthLimit) {
