@@ -1,0 +1,49 @@
+// What one connection knows about the two ends (BEP 3 choke/interest flags and the peer's
+// pieces), updated from decoded messages. Pure, so its rules are tested without sockets.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "peerwire/wire.hpp"
+
+namespace peerwire::wire {
+
+class peer_state {
+ public:
+  // piece_count 0 = not known yet (magnet before metadata): pieces are then not tracked.
+  explicit peer_state(std::uint32_t piece_count = 0);
+
+  // Both ends start choking and not interested (BEP 3).
+  bool am_choking = true;
+  bool am_interested = false;
+  bool peer_choking = true;
+  bool peer_interested = false;
+
+  // Applies a message received from the peer. Returns a reason when the message breaks a
+  // protocol rule that the codec cannot see on its own (a second bitfield, a bitfield after
+  // a have, have-all after a bitfield ...), in which case the connection should close.
+  std::optional<std::string> on_receive(const message& m);
+  // Records the effect of a message we send (our choke/interest flags).
+  void on_send(const message& m);
+
+  std::uint32_t piece_count() const { return piece_count_; }
+  bool peer_has(std::uint32_t index) const;
+  std::uint32_t peer_piece_count() const { return have_count_; }
+  bool peer_is_seed() const { return piece_count_ > 0 && have_count_ == piece_count_; }
+  // Whether the peer has said anything about its pieces yet.
+  bool pieces_known() const { return announced_; }
+
+ private:
+  void set_have(std::uint32_t index);
+
+  std::uint32_t piece_count_;
+  std::vector<bool> have_;
+  std::uint32_t have_count_ = 0;
+  bool announced_ = false;      // bitfield/have-all/have-none seen
+  bool any_message_ = false;    // a message other than keep-alive seen
+};
+
+}  // namespace peerwire::wire
