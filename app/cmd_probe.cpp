@@ -178,6 +178,11 @@ void print_text(const probe_report& r, const probe_options& o,
       if (e.listen_port) put(out, "      p              {}\n", *e.listen_port);
       if (e.your_ip) put(out, "      yourip         {}\n", *e.your_ip);
       if (e.upload_only) put(out, "      upload_only    yes\n");
+      if (!e.other_keys.empty()) {
+        std::string keys;
+        for (const auto& k : e.other_keys) keys += (keys.empty() ? "" : ", ") + printable(k);
+        put(out, "      other keys     {}\n", keys);
+      }
     } else if (!r.extension_error.empty()) {
       put(out, "    extension handshake: malformed: {}\n", printable(r.extension_error));
     }
@@ -239,6 +244,9 @@ void print_json(const probe_report& r, const probe_options& o,
     x["p"] = e.listen_port ? json::value(*e.listen_port) : json::value(nullptr);
     x["yourip"] = e.your_ip ? json::value(*e.your_ip) : json::value(nullptr);
     x["upload_only"] = e.upload_only;
+    json::array other;
+    for (const auto& k : e.other_keys) other.push_back(json::string(valid_utf8(k)));
+    x["other_keys"] = std::move(other);
     j["extension_handshake"] = std::move(x);
   } else {
     j["extension_handshake"] = nullptr;

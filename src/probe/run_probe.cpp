@@ -150,6 +150,7 @@ class prober {
     auto deadline = steady::now() + o_.timeout;
     for (;;) {
       long n = co_await read_some(socket, timer, deadline);
+      r_.reply_time = since(connected_at_);  // when the reply, or its failure, happened
       if (n == -1) {
         r_.handshake = handshake_outcome::timed_out;
         co_return false;

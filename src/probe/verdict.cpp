@@ -76,9 +76,9 @@ std::vector<std::string> probe_verdict(const probe_report& r, const probe_option
           "peer closed the connection right after reading our handshake: it does not serve this "
           "info-hash");
       out.push_back(
-          "other causes: it accepts only encrypted connections (MSE/PE), it has banned this "
-          "address, "
-          "or it is at its connection limit");
+          "other causes: it accepts only encrypted connections (MSE/PE), it is already "
+          "connected to this address (many clients allow one connection per IP), it has banned "
+          "this address, or it is at its connection limit");
       return out;
     case handshake_outcome::closed_partial:
       out.push_back(

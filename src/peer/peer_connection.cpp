@@ -1,0 +1,352 @@
+#include "peer_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include "peerwire/encoding.hpp"
+
+namespace peerwire::peer {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string endpoint_name(const tcp::endpoint& e) {
+  if (e.address().is_v6()) return fmt::format("[{}]:{}", e.address().to_string(), e.port());
+  return fmt::format("{}:{}", e.address().to_string(), e.port());
+}
+
+std::string handshake_text(const wire::handshake& h) {
+  sha1_hash ih{h.info_hash};
+  return fmt::format("handshake info-hash {} peer id {} ({}) reserved: {}", ih.hex(),
+                     wire::describe_peer_id(h.id), to_hex(h.id),
+                     wire::describe_reserved(h.reserved));
+}
+
+}  // namespace
+
+peer_connection::peer_connection(asio::any_io_executor ex, tcp::endpoint remote,
+                                 torrent_ref torrent, connection_settings settings,
+                                 trace_sink trace)
+    : socket_(ex),
+      timer_(ex),
+      wake_(ex),
+      outgoing_(true),
+      remote_(remote),
+      settings_(std::move(settings)),
+      trace_(std::move(trace)),
+      peer_name_(endpoint_name(remote)),
+      torrent_(std::move(torrent)),
+      state_(torrent_->piece_count) {}
+
+peer_connection::peer_connection(tcp::socket socket, const torrent_directory& directory,
+                                 connection_settings settings, trace_sink trace)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      wake_(socket_.get_executor()),
+      outgoing_(false),
+      directory_(&directory),
+      settings_(std::move(settings)),
+      trace_(std::move(trace)) {
+  boost::system::error_code ec;
+  remote_ = socket_.remote_endpoint(ec);
+  peer_name_ = ec ? "(unknown peer)" : endpoint_name(remote_);
+}
+
+void peer_connection::trace(bool out, const std::string& text) const {
+  if (trace_) trace_(peer_name_, out, text);
+}
+
+void peer_connection::end(std::string reason) {
+  if (!open_) return;
+  open_ = false;
+  close_reason_ = std::move(reason);
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // cancels every pending operation: each loop sees it and returns
+  timer_.cancel();
+  wake_.cancel();
+}
+
+void peer_connection::close(std::string reason) {
+  end(std::move(reason));
+}
+
+void peer_connection::send(const wire::message& m) {
+  if (!open_) return;
+  std::vector<std::uint8_t> bytes;
+  wire::encode(m, bytes);
+  state_.on_send(m);
+  trace(true, wire::describe(m, state_.piece_count()));
+  queue_.push_back(std::move(bytes));
+  wake_.cancel();
+}
+
+asio::awaitable<void> peer_connection::run() {
+  auto self = shared_from_this();  // keep alive while any loop runs
+  try {
+    if (outgoing_ && !co_await connect()) co_return;
+    boost::system::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+    if (!co_await handshake()) co_return;
+    send_greeting();
+    last_received_ = steady::now();
+    co_await (read_loop() || write_loop() || watchdog());
+  } catch (const std::exception& e) {
+    end(std::string("internal error: ") + e.what());
+  }
+  end(close_reason_.empty() ? "closed" : close_reason_);
+  trace(false, "closed: " + close_reason_);
+}
+
+asio::awaitable<bool> peer_connection::connect() {
+  trace(true, "connecting");
+  timer_.expires_after(settings_.connect_timeout);
+  auto r = co_await (socket_.async_connect(remote_, tuple_awaitable) ||
+                     timer_.async_wait(tuple_awaitable));
+  if (r.index() == 1) {
+    end(fmt::format("connect timed out after {} ms", settings_.connect_timeout.count()));
+    co_return false;
+  }
+  auto [ec] = std::get<0>(r);
+  if (ec) {
+    end("connect failed: " + ec.message());
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<long> peer_connection::read_some(steady::time_point deadline) {
+  timer_.expires_at(deadline);
+  auto r = co_await (socket_.async_read_some(asio::buffer(buf_), tuple_awaitable) ||
+                     timer_.async_wait(tuple_awaitable));
+  if (r.index() == 1) co_return -1;
+  auto [ec, n] = std::get<0>(r);
+  if (ec == asio::error::eof) co_return 0;
+  if (ec) {
+    io_error_ = ec.message();
+    co_return -2;
+  }
+  co_return static_cast<long>(n);
+}
+
+asio::awaitable<bool> peer_connection::write_now(const std::vector<std::uint8_t>& bytes) {
+  timer_.expires_after(settings_.handshake_timeout);
+  auto r = co_await (asio::async_write(socket_, asio::buffer(bytes), tuple_awaitable) ||
+                     timer_.async_wait(tuple_awaitable));
+  if (r.index() == 1) {
+    end("timed out sending the handshake");
+    co_return false;
+  }
+  auto [ec, n] = std::get<0>(r);
+  if (ec) end("send failed: " + ec.message());
+  last_sent_ = steady::now();
+  co_return !ec;
+}
+
+asio::awaitable<bool> peer_connection::handshake() {
+  auto our_handshake = [&] {
+    wire::handshake h;
+    h.reserved = wire::make_reserved(
+        {.extension_protocol = settings_.extension_protocol, .fast = settings_.fast_extension});
+    h.info_hash = torrent_->info_hash.bytes;
+    h.id = settings_.our_id;
+    return h;
+  };
+  // The initiator speaks first (BEP 3); the receiver answers once it knows the info-hash.
+  if (outgoing_) {
+    auto h = our_handshake();
+    std::vector<std::uint8_t> bytes;
+    wire::encode_handshake(h, bytes);
+    trace(true, handshake_text(h));
+    if (!co_await write_now(bytes)) co_return false;
+  }
+  wire::handshake_decoder decoder;
+  auto deadline = steady::now() + settings_.handshake_timeout;
+  for (;;) {
+    long n = co_await read_some(deadline);
+    if (n == -1) {
+      end(fmt::format("handshake timed out after {} ms ({} of 68 bytes received)",
+                      settings_.handshake_timeout.count(), decoder.received()));
+      co_return false;
+    }
+    if (n == 0) {
+      end(decoder.received() == 0 ? "peer closed the connection without answering the handshake"
+                                  : "peer closed the connection during the handshake");
+      co_return false;
+    }
+    if (n < 0) {
+      end("read failed during the handshake: " + io_error_);
+      co_return false;
+    }
+    decoder.feed(std::span<const std::uint8_t>(buf_.data(), static_cast<std::size_t>(n)));
+    for (;;) {
+      auto stage = decoder.next();
+      if (stage == wire::handshake_stage::need_more) break;
+      if (stage == wire::handshake_stage::error) {
+        end("bad handshake: " + decoder.error().describe());
+        co_return false;
+      }
+      if (stage == wire::handshake_stage::info_hash && !outgoing_) {
+        auto found = directory_->find(decoder.info_hash());
+        if (!found) {
+          end("unknown info-hash " + sha1_hash{decoder.info_hash()}.hex());
+          co_return false;
+        }
+        torrent_ = std::move(*found);
+        state_ = wire::peer_state(torrent_->piece_count);
+        auto h = our_handshake();
+        std::vector<std::uint8_t> bytes;
+        wire::encode_handshake(h, bytes);
+        trace(true, handshake_text(h));
+        if (!co_await write_now(bytes)) co_return false;
+        continue;
+      }
+      if (stage != wire::handshake_stage::complete) continue;
+      const wire::handshake& reply = decoder.get();
+      trace(false, handshake_text(reply));
+      auto check =
+          wire::check_reply(reply, torrent_->info_hash.bytes, settings_.our_id, std::nullopt);
+      if (check != wire::handshake_check::ok) {
+        end(std::string("handshake rejected: ") + wire::describe(check));
+        co_return false;
+      }
+      remote_handshake_ = reply;
+      leftover_.assign(decoder.remaining().begin(), decoder.remaining().end());
+      co_return true;
+    }
+  }
+}
+
+// What we say right after the handshake: our pieces (bitfield, or BEP 6 have-all/have-none)
+// and, when both sides speak BEP 10, our extension handshake.
+void peer_connection::send_greeting() {
+  auto ours = wire::decode_reserved(wire::make_reserved(
+      {.extension_protocol = settings_.extension_protocol, .fast = settings_.fast_extension}));
+  auto theirs = wire::decode_reserved(remote_handshake_->reserved);
+  bool fast = ours.fast && theirs.fast;
+  bool extensions = ours.extension_protocol && theirs.extension_protocol;
+
+  wire::decoder_config cfg;
+  if (torrent_->piece_count > 0 && torrent_->piece_length > 0) {
+    cfg = wire::decoder_config::for_torrent(torrent_->piece_length, torrent_->total_size);
+  }
+  cfg.fast_enabled = fast;
+  cfg.extensions_enabled = extensions;
+  decoder_.configure(cfg);
+  decoder_.feed(leftover_);
+  leftover_.clear();
+
+  if (torrent_->we_are_seed && fast) {
+    send(wire::have_all{});
+  } else if (!torrent_->our_bitfield.empty()) {
+    send(wire::bitfield{torrent_->our_bitfield});
+  } else if (fast) {
+    send(wire::have_none{});
+  }
+  if (extensions) {
+    ext::handshake h;
+    h.client = settings_.client_name;
+    h.reqq = 500;
+    if (settings_.listen_port != 0) h.listen_port = settings_.listen_port;
+    std::string payload = ext::encode_handshake(h);
+    send(wire::extended{
+        0, std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())});
+  }
+}
+
+bool peer_connection::handle_message(const wire::message& m) {
+  trace(false, wire::describe(m, state_.piece_count()));
+  if (auto violation = state_.on_receive(m)) {
+    end("protocol error: " + *violation);
+    return false;
+  }
+  if (const auto* e = std::get_if<wire::extended>(&m); e && e->id == 0) {
+    auto parsed = ext::parse_handshake(e->payload);
+    if (!parsed) {
+      end("protocol error: " + parsed.error().describe());
+      return false;
+    }
+    remote_extensions_ = std::move(*parsed);
+  }
+  if (on_message) on_message(*this, m);
+  return open_;
+}
+
+asio::awaitable<void> peer_connection::read_loop() {
+  for (;;) {
+    // Drain what is buffered first: the handshake read may have brought messages along.
+    for (;;) {
+      auto r = decoder_.next();
+      if (std::holds_alternative<wire::need_more>(r)) break;
+      if (const auto* err = std::get_if<wire::decode_error>(&r)) {
+        end("protocol error: " + err->reason);
+        co_return;
+      }
+      if (!handle_message(std::get<wire::message>(r))) co_return;
+    }
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_), tuple_awaitable);
+    if (!open_) co_return;
+    if (ec == asio::error::eof) {
+      end("peer closed the connection");
+      co_return;
+    }
+    if (ec) {
+      end("read failed: " + ec.message());
+      co_return;
+    }
+    last_received_ = steady::now();
+    decoder_.feed(std::span<const std::uint8_t>(buf_.data(), n));
+  }
+}
+
+asio::awaitable<void> peer_connection::write_loop() {
+  std::vector<std::uint8_t> batch;
+  while (open_) {
+    if (queue_.empty()) {
+      wake_.expires_at(steady::time_point::max());
+      co_await wake_.async_wait(tuple_awaitable);  // cancelled by send() or end()
+      continue;
+    }
+    // One write for everything queued: fewer syscalls when many small messages pile up.
+    batch.clear();
+    while (!queue_.empty()) {
+      batch.insert(batch.end(), queue_.front().begin(), queue_.front().end());
+      queue_.pop_front();
+    }
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(batch), tuple_awaitable);
+    if (!open_) co_return;
+    if (ec) {
+      end("write failed: " + ec.message());
+      co_return;
+    }
+    last_sent_ = steady::now();
+  }
+}
+
+asio::awaitable<void> peer_connection::watchdog() {
+  asio::steady_timer t(socket_.get_executor());
+  while (open_) {
+    auto keepalive_due = last_sent_ + settings_.keepalive_interval;
+    auto idle_due = last_received_ + settings_.idle_timeout;
+    t.expires_at(std::min(keepalive_due, idle_due));
+    co_await t.async_wait(tuple_awaitable);
+    if (!open_) co_return;
+    auto now = steady::now();
+    if (now >= last_received_ + settings_.idle_timeout) {
+      end(fmt::format("idle: nothing received for {:.1f} s",
+                      static_cast<double>(settings_.idle_timeout.count()) / 1000.0));
+      co_return;
+    }
+    if (now >= last_sent_ + settings_.keepalive_interval && queue_.empty()) {
+      send(wire::keep_alive{});
+      last_sent_ = now;  // the write loop updates it again once the bytes are out
+    }
+  }
+}
+
+}  // namespace peerwire::peer

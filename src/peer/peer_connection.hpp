@@ -1,0 +1,134 @@
+// One peer connection on the network thread: handshake, then a read loop, a write loop and a
+// watchdog (keep-alives, idle timeout) running side by side until one of them ends it. The
+// protocol rules live in the pure wire/ext code; this file only moves bytes and keeps time.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "peerwire/ext_handshake.hpp"
+#include "peerwire/info_hash.hpp"
+#include "peerwire/wire.hpp"
+#include "peerwire/wire_peer_state.hpp"
+
+namespace peerwire::peer {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// What a connection needs to know about its torrent.
+struct torrent_ref {
+  sha1_hash info_hash;
+  std::uint32_t piece_count = 0;  // 0 = unknown (magnet before metadata)
+  std::uint32_t piece_length = 0;
+  std::uint64_t total_size = 0;
+  std::vector<std::uint8_t> our_bitfield;  // empty = we have no pieces
+  bool we_are_seed = false;
+};
+
+// The session's torrents, looked up by info-hash when a peer connects to us (one listening
+// port serves every torrent). Injected, so connections do not depend on the session.
+class torrent_directory {
+ public:
+  virtual ~torrent_directory() = default;
+  virtual std::optional<torrent_ref> find(const sha1_digest& info_hash) const = 0;
+};
+
+struct connection_settings {
+  wire::peer_id our_id{};
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds keepalive_interval{120'000};  // send one after this much silence
+  std::chrono::milliseconds idle_timeout{300'000};        // close after this much from them
+  bool fast_extension = true;
+  bool extension_protocol = true;
+  std::string client_name = "peerwire 0.1.0";
+  std::uint16_t listen_port = 0;  // advertised in the extension handshake ("p") when non-zero
+};
+
+// One line of --trace output. `outgoing` is true for what we send.
+using trace_sink =
+    std::function<void(const std::string& peer, bool outgoing, const std::string& text)>;
+
+class peer_connection : public std::enable_shared_from_this<peer_connection> {
+ public:
+  // We dial `remote` for `torrent`.
+  peer_connection(asio::any_io_executor ex, tcp::endpoint remote, torrent_ref torrent,
+                  connection_settings settings, trace_sink trace = {});
+  // A peer dialled us; the torrent is chosen by the info-hash in its handshake.
+  peer_connection(tcp::socket socket, const torrent_directory& directory,
+                  connection_settings settings, trace_sink trace = {});
+
+  // Runs the whole connection; returns when it is closed. close_reason() then says why.
+  asio::awaitable<void> run();
+
+  // Asks the connection to end (from the network thread); run() returns soon after.
+  void close(std::string reason);
+  // Queues a message (network thread only); the write loop sends it.
+  void send(const wire::message& m);
+
+  bool outgoing() const { return outgoing_; }
+  bool handshake_done() const { return remote_handshake_.has_value(); }
+  bool is_open() const { return open_; }
+  const std::string& close_reason() const { return close_reason_; }
+  const std::string& peer_name() const { return peer_name_; }
+  const wire::peer_state& state() const { return state_; }
+  const std::optional<wire::handshake>& remote_handshake() const { return remote_handshake_; }
+  const std::optional<ext::handshake>& remote_extensions() const { return remote_extensions_; }
+  const std::optional<torrent_ref>& torrent() const { return torrent_; }
+
+  // Called for every message received after the handshake (after state is updated).
+  std::function<void(peer_connection&, const wire::message&)> on_message;
+
+ private:
+  using steady = std::chrono::steady_clock;
+
+  asio::awaitable<bool> connect();
+  asio::awaitable<bool> handshake();
+  void send_greeting();
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> watchdog();
+  // Reads once before `deadline`. > 0 bytes; 0 on EOF (reason set); -1 timeout; -2 error.
+  asio::awaitable<long> read_some(steady::time_point deadline);
+  asio::awaitable<bool> write_now(const std::vector<std::uint8_t>& bytes);
+  bool handle_message(const wire::message& m);
+  void end(std::string reason);
+  void trace(bool out, const std::string& text) const;
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;  // deadlines for the handshake reads and writes
+  asio::steady_timer wake_;   // wakes the write loop when something is queued
+  bool outgoing_;
+  tcp::endpoint remote_;
+  const torrent_directory* directory_ = nullptr;
+  connection_settings settings_;
+  trace_sink trace_;
+  std::string peer_name_;
+
+  std::optional<torrent_ref> torrent_;
+  std::optional<wire::handshake> remote_handshake_;
+  std::optional<ext::handshake> remote_extensions_;
+  wire::peer_state state_;
+  wire::message_decoder decoder_;
+  std::vector<std::uint8_t> leftover_;  // bytes after the handshake, for the decoder
+  std::deque<std::vector<std::uint8_t>> queue_;
+  std::array<std::uint8_t, 64 * 1024> buf_{};
+  steady::time_point last_sent_ = steady::now();
+  steady::time_point last_received_ = steady::now();
+  bool open_ = true;
+  std::string close_reason_;
+  std::string io_error_;
+};
+
+}  // namespace peerwire::peer
