@@ -1,6 +1,7 @@
 // The CLI's subcommands. Each returns a process exit code (exit_codes.hpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,19 @@ struct probe_cli_options {
   bool json = false;
 };
 int run_probe(const probe_cli_options& opt);
+
+struct trace_cli_options {
+  std::string torrent;             // .torrent path or magnet link
+  std::string info_hash;           // --info-hash
+  std::vector<std::string> peers;  // --peer HOST:PORT
+  bool listen = false;
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: 6881-6889, then any
+  double duration = 30;    // seconds
+  double timeout = 10;     // connect / handshake timeout, seconds
+  bool interested = false;
+  bool json = false;
+};
+int run_trace(const trace_cli_options& opt);
 
 }  // namespace peerwire::app

@@ -61,6 +61,25 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   probe_cmd->add_flag("--json", probe.json, "machine-readable output (one JSON object)");
 
+  trace_cli_options trace;
+  auto* trace_cmd =
+      app.add_subcommand("trace", "Talk to peers for one torrent and log every message in and out");
+  trace_cmd->add_option("torrent", trace.torrent,
+                        "a .torrent file or a magnet link (or use --info-hash)");
+  trace_cmd->add_option("--info-hash", trace.info_hash,
+                        "info-hash as 40 hex digits or 32 base32 characters");
+  trace_cmd->add_option("--peer", trace.peers, "connect to this peer, HOST:PORT; repeatable");
+  trace_cmd->add_flag("--listen", trace.listen, "accept incoming connections too");
+  trace_cmd->add_option("--bind", trace.bind, "address to listen on")->capture_default_str();
+  trace_cmd->add_option("--port", trace.port, "port to listen on (default: 6881-6889, then any)");
+  trace_cmd->add_option("--duration", trace.duration, "stop after this many seconds")
+      ->capture_default_str();
+  trace_cmd->add_option("--timeout", trace.timeout, "connect and handshake timeout, seconds")
+      ->capture_default_str();
+  trace_cmd->add_flag("--interested", trace.interested,
+                      "declare interest once the peer announced its pieces");
+  trace_cmd->add_flag("--json", trace.json, "one JSON object per line: {t, peer, dir, text}");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -77,5 +96,6 @@ int main(int argc, char** argv) {
   if (*info_cmd) return run_info(info);
   if (*create_cmd) return run_create(create);
   if (*probe_cmd) return run_probe(probe);
+  if (*trace_cmd) return run_trace(trace);
   return exit_usage;
 }

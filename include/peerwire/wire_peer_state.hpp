@@ -24,7 +24,7 @@ class peer_state {
 
   // Applies a message received from the peer. Returns a reason when the message breaks a
   // protocol rule that the codec cannot see on its own (a second bitfield, a bitfield after
-  // a have, have-all after a bitfield ...), in which case the connection should close.
+  // a have, have-all after a bitfield), in which case the connection should close.
   std::optional<std::string> on_receive(const message& m);
   // Records the effect of a message we send (our choke/interest flags).
   void on_send(const message& m);
@@ -42,8 +42,7 @@ class peer_state {
   std::uint32_t piece_count_;
   std::vector<bool> have_;
   std::uint32_t have_count_ = 0;
-  bool announced_ = false;      // bitfield/have-all/have-none seen
-  bool any_message_ = false;    // a message other than keep-alive seen
+  bool announced_ = false;  // bitfield/have-all/have-none (or a have) seen
 };
 
 }  // namespace peerwire::wire

@@ -2,9 +2,12 @@
 
 namespace peerwire::wire {
 
-peer_state::peer_state(std::uint32_t piece_count) : piece_count_(piece_count), have_(piece_count, false) {}
+peer_state::peer_state(std::uint32_t piece_count)
+    : piece_count_(piece_count), have_(piece_count, false) {}
 
-bool peer_state::peer_has(std::uint32_t index) const { return index < piece_count_ && have_[index]; }
+bool peer_state::peer_has(std::uint32_t index) const {
+  return index < piece_count_ && have_[index];
+}
 
 void peer_state::set_have(std::uint32_t index) {
   if (index >= piece_count_ || have_[index]) return;
@@ -13,13 +16,12 @@ void peer_state::set_have(std::uint32_t index) {
 }
 
 std::optional<std::string> peer_state::on_receive(const message& m) {
-  bool first = !any_message_;
-  if (!std::holds_alternative<keep_alive>(m)) any_message_ = true;
-  // A bitfield / have-all / have-none is only valid as the first message after the
-  // handshake (BEP 3 for bitfield, BEP 6 for the others); a second one would let a peer
-  // rewrite what it claimed.
+  // A bitfield / have-all / have-none announces the peer's pieces once, before any have
+  // (BEP 3, BEP 6). Real clients put other messages first (libtorrent sends its BEP 10
+  // handshake before have-all), so only a second announcement, or one after a have, is a
+  // violation: it would let the peer rewrite what it claimed.
   auto announcement = [&](const char* what) -> std::optional<std::string> {
-    if (!first) return std::string(what) + " is only allowed as the first message";
+    if (announced_) return std::string(what) + " after the peer already announced its pieces";
     announced_ = true;
     return std::nullopt;
   };
@@ -32,7 +34,7 @@ std::optional<std::string> peer_state::on_receive(const message& m) {
   } else if (std::holds_alternative<not_interested>(m)) {
     peer_interested = false;
   } else if (const auto* h = std::get_if<have>(&m)) {
-    announced_ = true;
+    announced_ = true;  // a later bitfield would contradict it
     set_have(h->index);
   } else if (const auto* b = std::get_if<bitfield>(&m)) {
     if (auto e = announcement("bitfield")) return e;
