@@ -82,6 +82,7 @@ void peer_connection::send(const wire::message& m) {
   wire::encode(m, bytes);
   state_.on_send(m);
   trace(true, wire::describe(m, state_.piece_count()));
+  queued_bytes_ += bytes.size();
   queue_.push_back(std::move(bytes));
   wake_.cancel();
 }
@@ -94,6 +95,7 @@ asio::awaitable<void> peer_connection::run() {
     socket_.set_option(tcp::no_delay(true), ignored);
     if (!co_await handshake()) co_return;
     send_greeting();
+    if (on_ready) on_ready(*this);
     last_received_ = steady::now();
     co_await (read_loop() || write_loop() || watchdog());
   } catch (const std::exception& e) {
@@ -230,6 +232,8 @@ void peer_connection::send_greeting() {
   auto theirs = wire::decode_reserved(remote_handshake_->reserved);
   bool fast = ours.fast && theirs.fast;
   bool extensions = ours.extension_protocol && theirs.extension_protocol;
+  fast_ = fast;
+  extensions_ = extensions;
 
   wire::decoder_config cfg;
   if (torrent_->piece_count > 0 && torrent_->piece_length > 0) {
@@ -314,6 +318,7 @@ asio::awaitable<void> peer_connection::write_loop() {
     }
     // One write for everything queued: fewer syscalls when many small messages pile up.
     batch.clear();
+    queued_bytes_ = 0;
     while (!queue_.empty()) {
       batch.insert(batch.end(), queue_.front().begin(), queue_.front().end());
       queue_.pop_front();

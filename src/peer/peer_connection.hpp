@@ -87,8 +87,17 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   const std::optional<ext::handshake>& remote_extensions() const { return remote_extensions_; }
   const std::optional<torrent_ref>& torrent() const { return torrent_; }
 
+  // Called once the handshake is done and our greeting is queued, before any message is read:
+  // the owner attaches the connection to its torrent here.
+  std::function<void(peer_connection&)> on_ready;
   // Called for every message received after the handshake (after state is updated).
   std::function<void(peer_connection&, const wire::message&)> on_message;
+
+  // Whether both sides negotiated these in the handshake.
+  bool fast_enabled() const { return fast_; }
+  bool extensions_enabled() const { return extensions_; }
+  // Bytes queued but not yet written (for back-pressure when serving pieces).
+  std::size_t queued_bytes() const { return queued_bytes_; }
 
  private:
   using steady = std::chrono::steady_clock;
@@ -127,6 +136,9 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   steady::time_point last_sent_ = steady::now();
   steady::time_point last_received_ = steady::now();
   bool open_ = true;
+  bool fast_ = false;
+  bool extensions_ = false;
+  std::size_t queued_bytes_ = 0;
   std::string close_reason_;
   std::string io_error_;
 };

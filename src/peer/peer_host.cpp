@@ -11,8 +11,9 @@
 
 namespace peerwire::peer {
 
-peer_host::peer_host(asio::any_io_executor ex, connection_settings settings, trace_sink trace)
-    : ex_(ex), settings_(std::move(settings)), trace_(std::move(trace)), acceptor_(ex) {}
+peer_host::peer_host(asio::any_io_executor ex, connection_settings settings, trace_sink trace,
+                     const torrent_directory* directory)
+    : ex_(ex), settings_(std::move(settings)), trace_(std::move(trace)), acceptor_(ex), directory_(directory) {}
 
 peer_host::~peer_host() {
   shutdown("session ended");
@@ -24,6 +25,7 @@ void peer_host::add_torrent(torrent_ref t) {
 }
 
 std::optional<torrent_ref> peer_host::find(const sha1_digest& info_hash) const {
+  if (directory_ != nullptr) return directory_->find(info_hash);
   auto it = torrents_.find(sha1_hash{info_hash});
   if (it == torrents_.end()) return std::nullopt;
   return it->second;

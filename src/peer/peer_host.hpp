@@ -22,7 +22,10 @@ struct listen_options {
 
 class peer_host : public torrent_directory {
  public:
-  peer_host(asio::any_io_executor ex, connection_settings settings, trace_sink trace = {});
+  // `directory`, when given, answers incoming info-hash lookups instead of add_torrent()'s map
+  // (the session's torrents, with their current pieces).
+  peer_host(asio::any_io_executor ex, connection_settings settings, trace_sink trace = {},
+            const torrent_directory* directory = nullptr);
   ~peer_host() override;
 
   void add_torrent(torrent_ref t);
@@ -32,8 +35,9 @@ class peer_host : public torrent_directory {
   result<std::uint16_t> listen(const listen_options& options);
   std::uint16_t listen_port() const { return port_; }
 
-  // Dials a peer for a torrent added before.
+  // Dials a peer for a torrent added before (or known to the directory).
   std::shared_ptr<peer_connection> connect(const tcp::endpoint& remote, const sha1_hash& info_hash);
+  const connection_settings& settings() const { return settings_; }
 
   // Stops accepting and closes every connection.
   void shutdown(const std::string& reason);
@@ -56,6 +60,7 @@ class peer_host : public torrent_directory {
   std::map<sha1_hash, torrent_ref> torrents_;
   std::vector<std::shared_ptr<peer_connection>> connections_;
   bool stopping_ = false;
+  const torrent_directory* directory_ = nullptr;
 };
 
 }  // namespace peerwire::peer
