@@ -97,6 +97,14 @@ int run_trace(const trace_cli_options& opt) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
       host = host.substr(1, host.size() - 2);
     port_text = p.substr(colon + 1);
+    bool port_ok = !port_text.empty() && port_text.size() <= 5 &&
+                   port_text.find_first_not_of("0123456789") == std::string::npos &&
+                   std::stoul(port_text) >= 1 && std::stoul(port_text) <= 65535;
+    if (host.empty() || !port_ok) {
+      std::fprintf(stderr, "peerwire: --peer '%s' is not HOST:PORT with a port from 1 to 65535\n",
+                   printable(p).c_str());
+      return exit_usage;
+    }
     boost::system::error_code ec;
     peer::tcp::resolver resolver(io);
     auto results = resolver.resolve(host, port_text, ec);

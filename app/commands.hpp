@@ -57,4 +57,23 @@ struct trace_cli_options {
 };
 int run_trace(const trace_cli_options& opt);
 
+struct download_cli_options {
+  std::vector<std::string> torrents;
+  std::string dir = ".";
+  std::vector<std::string> peers;
+  std::uint16_t port = 0;
+  std::string bind = "0.0.0.0";
+  std::size_t max_peers = 50;
+  bool sequential = false;
+  double seed_ratio = -1;  // < 0: not given
+  double seed_time = -1;   // minutes; < 0: not given
+  bool no_seed = false;
+  std::string upload_limit, download_limit;
+  bool recheck = false;
+  bool trace = false;
+  bool json = false;
+  double status_interval = 5;  // seconds between plain status lines when not on a terminal
+};
+int run_download(const download_cli_options& opt);
+
 }  // namespace peerwire::app

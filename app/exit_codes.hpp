@@ -5,11 +5,12 @@ namespace peerwire::app {
 
 enum exit_code : int {
   exit_ok = 0,
-  exit_usage = 1,          // bad command line
-  exit_bad_input = 2,      // a .torrent, magnet link or other input is invalid
-  exit_io = 3,             // a file could not be read or written
-  exit_peer_failed = 4,    // probe: no connection, or the handshake did not complete
-  exit_interrupted = 130,  // stopped by Ctrl-C (SIGINT) or SIGTERM
+  exit_usage = 1,           // bad command line
+  exit_bad_input = 2,       // a .torrent, magnet link or other input is invalid
+  exit_io = 3,              // a file could not be read or written
+  exit_peer_failed = 4,     // probe: no connection, or the handshake did not complete
+  exit_torrent_failed = 5,  // download/seed: a torrent stopped with an error (disk full, ...)
+  exit_interrupted = 130,   // stopped by Ctrl-C (SIGINT) or SIGTERM
 };
 
 }  // namespace peerwire::app

@@ -80,6 +80,43 @@ int main(int argc, char** argv) {
                       "declare interest once the peer announced its pieces");
   trace_cmd->add_flag("--json", trace.json, "one JSON object per line: {t, peer, dir, text}");
 
+  download_cli_options download;
+  auto add_transfer_options = [&download](CLI::App* cmd) {
+    cmd->add_option("-d,--dir", download.dir, "download directory")->capture_default_str();
+    cmd->add_option("--peer", download.peers, "also connect to this peer, HOST:PORT; repeatable");
+    cmd->add_option("--port", download.port, "listening port (default: 6881-6889, then any)");
+    cmd->add_option("--bind", download.bind, "address to listen on")->capture_default_str();
+    cmd->add_option("--max-peers", download.max_peers, "connections per torrent")
+        ->capture_default_str();
+    cmd->add_option("--upload-limit", download.upload_limit,
+                    "bytes/s, e.g. 500K, 10M (default: unlimited)");
+    cmd->add_option("--download-limit", download.download_limit,
+                    "bytes/s, e.g. 500K, 10M (default: unlimited)");
+    cmd->add_flag("--recheck", download.recheck,
+                  "ignore resume data and check every piece on disk");
+    cmd->add_flag("--trace", download.trace, "log every peer message in and out on stdout");
+    cmd->add_flag("--json", download.json,
+                  "JSON lines on stdout: periodic status and a final summary");
+    cmd->add_option("--status-interval", download.status_interval,
+                    "seconds between status lines when stderr is not a terminal")
+        ->capture_default_str();
+  };
+  auto* download_cmd =
+      app.add_subcommand("download", "Download torrents (then seed, like transmission-cli)");
+  download_cmd->add_option("torrents", download.torrents, ".torrent files")->required();
+  add_transfer_options(download_cmd);
+  download_cmd->add_flag("--sequential", download.sequential,
+                         "download pieces in order (streaming)");
+  download_cmd->add_option("--seed-ratio", download.seed_ratio,
+                           "stop seeding at this upload/size ratio");
+  download_cmd->add_option("--seed-time", download.seed_time,
+                           "stop seeding after this many minutes");
+  download_cmd->add_flag("--no-seed", download.no_seed, "exit as soon as the download is complete");
+  auto* seed_cmd =
+      app.add_subcommand("seed", "Check the data of a torrent, then seed it until Ctrl-C");
+  seed_cmd->add_option("torrents", download.torrents, ".torrent files")->required();
+  add_transfer_options(seed_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -97,5 +134,6 @@ int main(int argc, char** argv) {
   if (*create_cmd) return run_create(create);
   if (*probe_cmd) return run_probe(probe);
   if (*trace_cmd) return run_trace(trace);
+  if (*download_cmd || *seed_cmd) return run_download(download);
   return exit_usage;
 }

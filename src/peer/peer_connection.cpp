@@ -90,14 +90,17 @@ void peer_connection::send(const wire::message& m) {
 asio::awaitable<void> peer_connection::run() {
   auto self = shared_from_this();  // keep alive while any loop runs
   try {
-    if (outgoing_ && !co_await connect()) co_return;
-    boost::system::error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);
-    if (!co_await handshake()) co_return;
-    send_greeting();
-    if (on_ready) on_ready(*this);
-    last_received_ = steady::now();
-    co_await (read_loop() || write_loop() || watchdog());
+    // Every way out, including a failed connect or handshake, reaches the "closed" line below.
+    if (!outgoing_ || co_await connect()) {
+      boost::system::error_code ignored;
+      socket_.set_option(tcp::no_delay(true), ignored);
+      if (co_await handshake()) {
+        send_greeting();
+        if (on_ready) on_ready(*this);
+        last_received_ = steady::now();
+        co_await (read_loop() || write_loop() || watchdog());
+      }
+    }
   } catch (const std::exception& e) {
     end(std::string("internal error: ") + e.what());
   }
@@ -330,6 +333,7 @@ asio::awaitable<void> peer_connection::write_loop() {
       co_return;
     }
     last_sent_ = steady::now();
+    if (queue_.empty() && on_drained) on_drained(*this);
   }
 }
 

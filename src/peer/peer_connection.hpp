@@ -93,6 +93,10 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   // Called for every message received after the handshake (after state is updated).
   std::function<void(peer_connection&, const wire::message&)> on_message;
 
+  // Called after each write completes (the send queue drained): time to queue more uploads.
+  std::function<void(peer_connection&)> on_drained;
+  const tcp::endpoint& remote_endpoint() const { return remote_; }
+
   // Whether both sides negotiated these in the handshake.
   bool fast_enabled() const { return fast_; }
   bool extensions_enabled() const { return extensions_; }

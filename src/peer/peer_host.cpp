@@ -13,7 +13,11 @@ namespace peerwire::peer {
 
 peer_host::peer_host(asio::any_io_executor ex, connection_settings settings, trace_sink trace,
                      const torrent_directory* directory)
-    : ex_(ex), settings_(std::move(settings)), trace_(std::move(trace)), acceptor_(ex), directory_(directory) {}
+    : ex_(ex),
+      settings_(std::move(settings)),
+      trace_(std::move(trace)),
+      acceptor_(ex),
+      directory_(directory) {}
 
 peer_host::~peer_host() {
   shutdown("session ended");
@@ -81,9 +85,9 @@ asio::awaitable<void> peer_host::accept_loop() {
 
 std::shared_ptr<peer_connection> peer_host::connect(const tcp::endpoint& remote,
                                                     const sha1_hash& info_hash) {
-  auto it = torrents_.find(info_hash);
-  if (it == torrents_.end()) return nullptr;
-  auto c = std::make_shared<peer_connection>(ex_, remote, it->second, settings_, trace_);
+  auto t = find(info_hash.bytes);
+  if (!t) return nullptr;
+  auto c = std::make_shared<peer_connection>(ex_, remote, std::move(*t), settings_, trace_);
   start(c);
   return c;
 }

@@ -1,0 +1,97 @@
+// The public face of the engine: a session runs torrents on its own network thread (plus a
+// small disk/hash pool); the application adds torrents, polls status snapshots and stops it.
+// No Asio in this header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "peerwire/metainfo.hpp"
+
+namespace peerwire {
+
+struct session_settings {
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t listen_port = 0;  // 0: 6881-6889, then any free port
+  std::size_t max_peers_per_torrent = 50;
+  std::size_t max_peers_total = 200;
+  double upload_limit = 0;    // bytes/s, 0 = unlimited
+  double download_limit = 0;  // bytes/s, 0 = unlimited
+  unsigned disk_threads = 2;
+  std::chrono::seconds resume_interval{30};
+  // --trace: every message in and out, "peer -> text" (called on the network thread).
+  std::function<void(const std::string& peer, bool outgoing, const std::string& text)> trace;
+  // Human-readable notes (tracker warnings, bans, disk errors), called on the network thread.
+  std::function<void(const std::string& torrent, const std::string& text)> log;
+  // Test hooks: shorter timers.
+  std::chrono::milliseconds tick{500};
+  std::chrono::seconds announce_interval_cap{0};  // when non-zero, re-announce at least this often
+};
+
+enum class seed_goal_kind { forever, ratio, minutes, none };
+struct seed_goal {
+  seed_goal_kind kind = seed_goal_kind::forever;
+  double value = 0;
+};
+
+struct add_torrent_params {
+  metainfo torrent;
+  std::filesystem::path save_path;
+  std::vector<std::string> peers;  // "host:port" to dial (with or without trackers)
+  bool sequential = false;
+  bool recheck = false;  // ignore resume data and check every piece
+  seed_goal goal;
+  std::optional<std::filesystem::path> resume_file;  // default: SAVE/.peerwire/<hash>.resume
+};
+
+enum class torrent_state { checking, downloading, seeding, finished, error };
+
+struct torrent_status {
+  std::string name;
+  std::string info_hash;
+  torrent_state state = torrent_state::checking;
+  std::string error;                // when state == error (disk full, permission, ...)
+  std::int64_t total_size = 0;      // content bytes (without padding)
+  std::int64_t verified_bytes = 0;  // of the content
+  std::uint32_t pieces_have = 0, piece_count = 0;
+  double checking_progress = 0;               // 0..1 while checking
+  std::int64_t downloaded = 0;                // payload bytes received this session
+  std::int64_t uploaded = 0;                  // payload bytes sent this session
+  double download_rate = 0, upload_rate = 0;  // bytes/s
+  std::size_t peers = 0, seeds = 0;
+  std::size_t hash_failures = 0, banned_peers = 0;
+  std::string tracker_message;  // last tracker warning/failure, if any
+  std::chrono::seconds active_time{0};
+};
+
+class session {
+ public:
+  explicit session(session_settings settings);
+  ~session();  // stops if still running
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // Starts the network thread and the listener. Returns an error (port busy...) if it cannot.
+  result<std::uint16_t> start();
+  // Adds a torrent (from any thread). Returns its index in status().
+  std::size_t add_torrent(add_torrent_params params);
+  // A consistent snapshot, refreshed every tick (any thread).
+  std::vector<torrent_status> status() const;
+  // True once every torrent reached `finished` or `error`.
+  bool all_done() const;
+  // Graceful stop: stopped announces (bounded), resume data saved, connections closed. Blocks
+  // until the network thread has exited. Safe to call twice.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace peerwire

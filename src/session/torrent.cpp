@@ -1,0 +1,708 @@
+#include "torrent.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+
+#include "peerwire/sha1.hpp"
+
+namespace peerwire::session_detail {
+
+namespace {
+
+constexpr std::uint32_t block_size = 16 * 1024;
+constexpr std::size_t max_served_queue = 500;  // requests we hold per peer; more are refused
+constexpr std::size_t max_send_queue = 4 * 1024 * 1024;  // bytes queued on a socket before we wait
+constexpr auto request_timeout = std::chrono::seconds(30);
+constexpr auto snub_time = std::chrono::seconds(60);
+
+std::optional<peer::tcp::endpoint> parse_endpoint(const std::string& text) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  unsigned long port = 0;
+  try {
+    port = std::stoul(text.substr(colon + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (port == 0 || port > 65535) return std::nullopt;
+  return peer::tcp::endpoint(addr, static_cast<std::uint16_t>(port));
+}
+
+}  // namespace
+
+torrent::torrent(torrent_host& host, add_torrent_params params)
+    : host_(host),
+      params_(std::move(params)),
+      info_hash_(*params_.torrent.hash.v1),
+      picker_(static_cast<std::uint32_t>(params_.torrent.piece_count()),
+              static_cast<std::uint32_t>(params_.torrent.piece_length),
+              static_cast<std::uint64_t>(params_.torrent.total_size), std::random_device{}()),
+      choker_({}, std::random_device{}()),
+      upload_bucket_(host.settings().upload_limit,
+                     std::max(host.settings().upload_limit, 256.0 * 1024)),
+      download_bucket_(host.settings().download_limit,
+                       std::max(host.settings().download_limit, 256.0 * 1024)),
+      tracker_key_(static_cast<std::uint32_t>(std::random_device{}())) {
+  picker_.set_sequential(params_.sequential);
+  for (const auto& p : params_.peers) {
+    if (auto e = parse_endpoint(p)) candidates_.push_back({*e});
+  }
+}
+
+void torrent::note(const std::string& text) {
+  host_.log(params_.torrent.name, text);
+}
+
+std::int64_t torrent::left() const {
+  return std::max<std::int64_t>(0, params_.torrent.content_size() - verified_bytes_);
+}
+
+peer::torrent_ref torrent::ref() const {
+  peer::torrent_ref r;
+  r.info_hash = info_hash_;
+  r.piece_count = static_cast<std::uint32_t>(params_.torrent.piece_count());
+  r.piece_length = static_cast<std::uint32_t>(params_.torrent.piece_length);
+  r.total_size = static_cast<std::uint64_t>(params_.torrent.total_size);
+  r.we_are_seed = picker_.complete();
+  if (!r.we_are_seed && picker_.have_count() > 0) {
+    r.our_bitfield.assign((r.piece_count + 7) / 8, 0);
+    for (std::uint32_t i = 0; i < r.piece_count; ++i) {
+      if (picker_.have(i)) r.our_bitfield[i / 8] |= static_cast<std::uint8_t>(0x80 >> (i % 8));
+    }
+  } else if (r.we_are_seed) {
+    r.our_bitfield.assign((r.piece_count + 7) / 8, 0xff);
+    if (r.piece_count % 8 != 0)
+      r.our_bitfield.back() = static_cast<std::uint8_t>(0xff << (8 - r.piece_count % 8));
+  }
+  return r;
+}
+
+// ---- start: open storage, check what is on disk --------------------------------------------
+
+void torrent::start() {
+  auto opened = storage::disk_storage::open(params_.torrent, params_.save_path);
+  if (!opened) {
+    fail(opened.error().message);
+    return;
+  }
+  storage_ = std::make_shared<storage::disk_storage>(std::move(*opened));
+  std::filesystem::path resume_path = params_.resume_file.value_or(params_.save_path / ".peerwire" /
+                                                                   (info_hash_.hex() + ".resume"));
+  params_.resume_file = resume_path;
+
+  // Which pieces to check: all (no or bad resume data, --recheck), or only those whose files
+  // changed since the resume data was written.
+  std::vector<std::uint32_t> to_check;
+  std::vector<bool> trusted(params_.torrent.piece_count(), false);
+  bool full_check = true;
+  if (!params_.recheck) {
+    auto loaded = storage::load_resume(resume_path, params_.torrent);
+    if (!loaded) {
+      note("ignoring resume data: " + loaded.error().describe());
+    } else if (*loaded) {
+      const auto& rd = **loaded;
+      full_check = false;
+      trusted = rd.have;
+      uploaded_before_ = rd.uploaded;
+      downloaded_before_ = rd.downloaded;
+      to_check = storage::pieces_to_recheck(params_.torrent, rd, storage_->stamps());
+      for (auto p : to_check) trusted[p] = false;
+    }
+  }
+  if (full_check) {
+    to_check.clear();  // empty = every piece
+  }
+  state_ = torrent_state::checking;
+  auto self = shared_from_this();
+  auto alive = alive_;
+  auto ex = host_.executor();
+  bool nothing_to_check = !full_check && to_check.empty();
+  if (nothing_to_check) {
+    for (std::uint32_t i = 0; i < trusted.size(); ++i) {
+      if (trusted[i]) {
+        picker_.set_have(i);
+        verified_bytes_ += params_.torrent.piece_size(i);
+      }
+    }
+    verified_bytes_ = std::min(verified_bytes_, params_.torrent.content_size());
+    state_ = picker_.complete() ? torrent_state::seeding : torrent_state::downloading;
+    maybe_finish_download();
+    asio::co_spawn(ex, announce_loop(), asio::detached);
+    return;
+  }
+  unsigned threads = std::max(1u, host_.settings().disk_threads);
+  asio::post(host_.disk_pool(), [self, alive, ex, to_check, trusted, threads,
+                                 full_check]() mutable {
+    auto progress = [self, alive, ex](const storage::check_progress& p) {
+      double f = p.pieces_total
+                     ? static_cast<double>(p.pieces_checked) / static_cast<double>(p.pieces_total)
+                     : 1.0;
+      asio::post(ex, [self, alive, f] {
+        if (*alive) self->checking_progress_ = f;
+      });
+    };
+    auto checked = self->storage_->check_pieces(to_check, threads, progress, nullptr);
+    asio::post(ex, [self, alive, checked = std::move(checked), trusted, full_check]() mutable {
+      if (!*alive) return;
+      if (!checked) {
+        self->fail(checked.error().message);
+        return;
+      }
+      const auto& found = *checked;
+      for (std::uint32_t i = 0; i < found.size(); ++i) {
+        if (found[i] || (!full_check && trusted[i])) {
+          self->picker_.set_have(i);
+          self->verified_bytes_ += self->params_.torrent.piece_size(i);
+        }
+      }
+      self->verified_bytes_ = std::min(self->verified_bytes_, self->params_.torrent.content_size());
+      self->checking_progress_ = 1;
+      self->state_ = self->picker_.complete() ? torrent_state::seeding : torrent_state::downloading;
+      self->resume_dirty_ = true;
+      self->maybe_finish_download();
+      asio::co_spawn(self->host_.executor(), self->announce_loop(), asio::detached);
+    });
+  });
+}
+
+void torrent::fail(const std::string& message) {
+  state_ = torrent_state::error;
+  error_ = message;
+  note("stopped: " + message);
+  for (auto& [k, p] : peers_) p.conn->close("torrent stopped: " + message);
+}
+
+// ---- peers -------------------------------------------------------------------------------
+
+torrent::peer_entry* torrent::find(peer_connection& c) {
+  for (auto& [k, p] : peers_) {
+    if (p.conn.get() == &c) return &p;
+  }
+  return nullptr;
+}
+
+void torrent::attach(std::shared_ptr<peer_connection> c) {
+  if (state_ == torrent_state::error || state_ == torrent_state::checking || stopping_) {
+    c->close(state_ == torrent_state::checking ? "still checking existing data"
+                                               : "torrent is not active");
+    return;
+  }
+  const auto& id = c->remote_handshake()->id;
+  if (banned_ids_.count(id)) {
+    c->close("banned peer");
+    return;
+  }
+  for (auto& [k, p] : peers_) {
+    if (p.conn->remote_handshake() && p.conn->remote_handshake()->id == id) {
+      c->close("duplicate connection to the same peer");
+      return;
+    }
+  }
+  if (peers_.size() >= host_.settings().max_peers_per_torrent) {
+    c->close("too many peers for this torrent");
+    return;
+  }
+  auto key = next_key_++;
+  peer_entry& p = peers_[key];
+  p.conn = c;
+  p.key = key;
+  p.connected_at = p.last_block = steady::now();
+  picker_.add_peer(key);
+  c->on_message = [this, key, alive = alive_](peer_connection&, const wire::message& m) {
+    if (!*alive) return;
+    auto it = peers_.find(key);
+    if (it != peers_.end()) on_message(it->second, m);
+  };
+  c->on_drained = [this, key, alive = alive_](peer_connection&) {
+    if (!*alive) return;
+    auto it = peers_.find(key);
+    if (it != peers_.end()) pump_uploads(it->second);
+  };
+}
+
+void torrent::detach(peer_connection& c) {
+  for (auto it = peers_.begin(); it != peers_.end(); ++it) {
+    if (it->second.conn.get() != &c) continue;
+    picker_.remove_peer(it->first);
+    choker_.peer_left(it->first);
+    peers_.erase(it);
+    break;
+  }
+  // Let the candidate be tried again later (with back-off when it failed quickly).
+  for (auto& cand : candidates_) {
+    if (c.outgoing() && cand.connected && cand.endpoint == c.remote_endpoint()) {
+      cand.connected = false;
+      if (!c.handshake_done()) ++cand.failures;
+      cand.next_attempt =
+          steady::now() + std::chrono::seconds(std::min(60, 2 << std::min(cand.failures, 5)));
+    }
+  }
+  // Blocks that peer was sending may now be requested from others.
+  for (auto& [k, p] : peers_) fill_requests(p);
+}
+
+void torrent::update_interest(peer_entry& p) {
+  bool want = !picker_.complete() && picker_.interesting(p.key);
+  if (want && !p.conn->state().am_interested) p.conn->send(wire::interested{});
+  if (!want && p.conn->state().am_interested) p.conn->send(wire::not_interested{});
+  p.interesting = want;
+}
+
+void torrent::on_message(peer_entry& p, const wire::message& m) {
+  if (const auto* h = std::get_if<wire::have>(&m)) {
+    picker_.peer_has(p.key, h->index);
+    update_interest(p);
+  } else if (const auto* b = std::get_if<wire::bitfield>(&m)) {
+    for (std::uint32_t i = 0; i < params_.torrent.piece_count(); ++i) {
+      if (wire::has_piece(b->bits, i)) picker_.peer_has(p.key, i);
+    }
+    update_interest(p);
+  } else if (std::holds_alternative<wire::have_all>(m)) {
+    picker_.peer_has_all(p.key);
+    update_interest(p);
+  } else if (std::holds_alternative<wire::have_none>(m)) {
+    update_interest(p);
+  } else if (std::holds_alternative<wire::interested>(m)) {
+    // A free upload slot is given at once rather than at the next 10 s rechoke: a new leecher
+    // should not wait for the choker's rhythm when nobody competes for the slot.
+    std::size_t unchoked = 0;
+    for (auto& [k, other] : peers_) unchoked += other.conn->state().am_choking ? 0 : 1;
+    if (unchoked < choker_.config().slots) rechoke(steady::now());
+  } else if (std::holds_alternative<wire::unchoke>(m)) {
+    fill_requests(p);
+  } else if (std::holds_alternative<wire::choke>(m)) {
+    // Without the fast extension a choke silently drops our requests (BEP 3); with it the
+    // peer rejects each one explicitly (BEP 6), so they stay until then.
+    if (!p.conn->fast_enabled()) {
+      for (auto& o : p.requests) picker_.on_request_failed(p.key, o.b);
+      p.requests.clear();
+    }
+  } else if (const auto* r = std::get_if<wire::reject_request>(&m)) {
+    picker::block b{r->index, r->offset, r->length};
+    auto it = std::find_if(p.requests.begin(), p.requests.end(),
+                           [&](const outstanding& o) { return o.b == b; });
+    if (it != p.requests.end()) {
+      p.requests.erase(it);
+      picker_.on_request_failed(p.key, b);
+    }
+    fill_requests(p);
+  } else if (const auto* a = std::get_if<wire::allowed_fast>(&m)) {
+    picker_.set_allowed_fast(p.key, a->index);
+    fill_requests(p);
+  } else if (const auto* pc = std::get_if<wire::piece>(&m)) {
+    on_block(p, *pc);
+  } else if (const auto* rq = std::get_if<wire::request>(&m)) {
+    on_request(p, *rq);
+  } else if (const auto* c = std::get_if<wire::cancel>(&m)) {
+    for (auto& s : p.serving) {
+      if (s.req.index == c->index && s.req.offset == c->offset && s.req.length == c->length)
+        s.cancelled = true;
+    }
+    auto& ready = p.ready;
+    ready.erase(std::remove_if(ready.begin(), ready.end(),
+                               [&](const auto& r) {
+                                 return r.first.index == c->index && r.first.offset == c->offset;
+                               }),
+                ready.end());
+  } else if (const auto* e = std::get_if<wire::extended>(&m); e && e->id == 0) {
+    if (p.conn->remote_extensions() && p.conn->remote_extensions()->reqq) {
+      p.reqq = std::max<std::uint32_t>(1, *p.conn->remote_extensions()->reqq);
+    }
+  }
+}
+
+// ---- downloading -------------------------------------------------------------------------
+
+void torrent::fill_requests(peer_entry& p) {
+  if (state_ != torrent_state::downloading || stopping_) return;
+  if (!p.conn->state().am_interested) return;
+  bool choked = p.conn->state().peer_choking;
+  if (choked && !p.conn->fast_enabled()) return;
+  auto now = steady::now();
+  std::size_t want = picker::desired_queue(p.down.rate(now), p.reqq, block_size);
+  if (p.requests.size() >= want) return;
+  if (!download_bucket_.unlimited() && download_bucket_.available(now) < block_size) return;
+  auto blocks = picker_.pick(p.key, want - p.requests.size(), choked);
+  for (const auto& b : blocks) {
+    p.requests.push_back({b, now});
+    p.conn->send(wire::request{b.piece, b.offset, b.length});
+  }
+}
+
+void torrent::on_block(peer_entry& p, const wire::piece& m) {
+  auto now = steady::now();
+  picker::block b{m.index, m.offset, static_cast<std::uint32_t>(m.data.size())};
+  auto it = std::find_if(p.requests.begin(), p.requests.end(),
+                         [&](const outstanding& o) { return o.b == b; });
+  if (it == p.requests.end()) {
+    // Not requested from this peer (or already timed out): ignore; a flood is bounded by
+    // the codec's message limit and costs the sender, not us.
+    return;
+  }
+  p.requests.erase(it);
+  p.last_block = now;
+  p.snubbed = false;
+  p.down.add(m.data.size(), now);
+  total_down_.add(m.data.size(), now);
+  downloaded_ += static_cast<std::int64_t>(m.data.size());
+  if (!download_bucket_.unlimited()) download_bucket_.consume(m.data.size(), now);
+
+  auto res = picker_.on_block(p.key, b);
+  if (res.status == picker::received::accepted) {
+    auto& buf = partial_[b.piece];
+    if (buf.data.empty()) buf.data.resize(params_.torrent.piece_size(b.piece));
+    std::copy(m.data.begin(), m.data.end(), buf.data.begin() + b.offset);
+    ++buf.blocks_received;
+    for (auto other : res.cancel_at) {
+      auto o = peers_.find(other);
+      if (o == peers_.end()) continue;
+      auto& reqs = o->second.requests;
+      auto r =
+          std::find_if(reqs.begin(), reqs.end(), [&](const outstanding& x) { return x.b == b; });
+      if (r != reqs.end()) {
+        reqs.erase(r);
+        o->second.conn->send(wire::cancel{b.piece, b.offset, b.length});
+      }
+    }
+    if (res.piece_complete) piece_complete(b.piece);
+  }
+  fill_requests(p);
+}
+
+void torrent::piece_complete(std::uint32_t piece) {
+  auto node = partial_.extract(piece);
+  if (node.empty()) return;
+  auto data = std::make_shared<std::vector<std::uint8_t>>(std::move(node.mapped().data));
+  auto expected = params_.torrent.pieces[piece];
+  auto storage = storage_;
+  auto self = shared_from_this();
+  auto alive = alive_;
+  auto ex = host_.executor();
+  ++hashing_;
+  // Hash, and write only a piece that verified: nothing unverified ever reaches the disk.
+  asio::post(host_.disk_pool(), [=] {
+    bool ok = sha1(std::as_bytes(std::span(data->data(), data->size()))) == expected;
+    std::optional<std::string> write_error;
+    if (ok) {
+      auto w = storage->write_piece(piece, *data);
+      if (!w) write_error = w.error().message;
+    }
+    asio::post(ex, [=] {
+      if (*alive) self->piece_verified(piece, ok, write_error);
+    });
+  });
+}
+
+void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error) {
+  --hashing_;
+  if (write_error) {
+    fail("cannot write piece " + std::to_string(piece) + ": " + *write_error);
+    return;
+  }
+  if (!ok) {
+    ++hash_failures_;
+    auto contributors = picker_.hash_failed(piece);
+    note(fmt::format("piece {} failed the hash check ({} peer(s) sent it)", piece,
+                     contributors.size()));
+    for (auto k : contributors) strike(k, contributors.size() == 1);
+    for (auto& [k, p] : peers_) fill_requests(p);
+    return;
+  }
+  picker_.set_have(piece);
+  verified_bytes_ =
+      std::min(verified_bytes_ + params_.torrent.piece_size(piece), params_.torrent.content_size());
+  resume_dirty_ = true;
+  for (auto& [k, p] : peers_) {
+    p.conn->send(wire::have{piece});
+    update_interest(p);
+  }
+  maybe_finish_download();
+}
+
+void torrent::strike(picker::peer_key key, bool sole_contributor) {
+  auto it = peers_.find(key);
+  if (it == peers_.end()) return;
+  int s = ++strikes_[key];
+  // A peer that alone sent a bad piece lied; with several senders anyone may be guilty, so a
+  // few strikes are allowed.
+  if (sole_contributor || s >= 3) {
+    if (it->second.conn->remote_handshake())
+      banned_ids_.insert(it->second.conn->remote_handshake()->id);
+    for (auto& c : candidates_) {
+      if (it->second.conn->outgoing() && c.endpoint == it->second.conn->remote_endpoint())
+        c.banned = true;
+    }
+    note("banned " + it->second.conn->peer_name() + " after sending corrupt data");
+    it->second.conn->close("banned: sent data that failed the hash check");
+  }
+}
+
+void torrent::maybe_finish_download() {
+  if (!picker_.complete() || hashing_ > 0) return;
+  if (state_ == torrent_state::downloading) {
+    state_ = torrent_state::seeding;
+    seeding_since_ = steady::now();
+    note("download complete");
+    storage_->flush();
+    save_resume(false);
+    for (auto& [k, p] : peers_) update_interest(p);
+    if (!completed_announced_) {
+      completed_announced_ = true;
+      asio::co_spawn(host_.executor(), announce_once(tracker::event::completed), asio::detached);
+    }
+  } else if (state_ == torrent_state::seeding && seeding_since_ == steady::time_point{}) {
+    seeding_since_ = steady::now();
+  }
+  if (params_.goal.kind == seed_goal_kind::none) state_ = torrent_state::finished;
+}
+
+// ---- seeding -------------------------------------------------------------------------------
+
+void torrent::on_request(peer_entry& p, const wire::request& r) {
+  bool allowed = !p.conn->state().am_choking;
+  auto reject = [&] {
+    if (p.conn->fast_enabled()) p.conn->send(wire::reject_request{r.index, r.offset, r.length});
+  };
+  if (!allowed || !picker_.have(r.index) || p.serving.size() >= max_served_queue) {
+    reject();
+    return;
+  }
+  p.serving.push_back({r});
+  auto storage = storage_;
+  auto self = shared_from_this();
+  auto alive = alive_;
+  auto ex = host_.executor();
+  auto key = p.key;
+  asio::post(host_.disk_pool(), [=] {
+    std::vector<std::uint8_t> data(r.length);
+    auto got = storage->read(r.index, r.offset, data);
+    bool ok = static_cast<bool>(got);
+    asio::post(ex, [=, data = std::move(data)]() mutable {
+      if (!*alive) return;
+      auto it = self->peers_.find(key);
+      if (it == self->peers_.end()) return;
+      auto& q = it->second.serving;
+      auto s = std::find_if(q.begin(), q.end(), [&](const pending_read& x) {
+        return x.req.index == r.index && x.req.offset == r.offset && x.req.length == r.length;
+      });
+      if (s == q.end()) return;
+      bool cancelled = s->cancelled;
+      q.erase(s);
+      if (!ok) {
+        self->note("cannot read piece " + std::to_string(r.index) + " for a peer");
+        return;
+      }
+      if (!cancelled) {
+        it->second.ready.emplace_back(r, std::move(data));
+        self->pump_uploads(it->second);
+      }
+    });
+  });
+}
+
+void torrent::pump_uploads(peer_entry& p) {
+  auto now = steady::now();
+  while (!p.ready.empty() && p.conn->queued_bytes() < max_send_queue) {
+    if (p.conn->state().am_choking) {
+      // Choked since the request: BEP 6 peers get an explicit reject, others just lose it.
+      for (auto& [req, data] : p.ready) {
+        if (p.conn->fast_enabled())
+          p.conn->send(wire::reject_request{req.index, req.offset, req.length});
+      }
+      p.ready.clear();
+      return;
+    }
+    auto& [req, data] = p.ready.front();
+    if (!upload_bucket_.unlimited() && upload_bucket_.available(now) < data.size())
+      return;  // tick retries
+    upload_bucket_.consume(data.size(), now);
+    p.conn->send(wire::piece{req.index, req.offset, data});
+    p.up.add(data.size(), now);
+    total_up_.add(data.size(), now);
+    uploaded_ += static_cast<std::int64_t>(data.size());
+    p.ready.pop_front();
+  }
+}
+
+// ---- periodic work -------------------------------------------------------------------------
+
+void torrent::rechoke(steady::time_point now) {
+  std::vector<choker::peer_info> infos;
+  infos.reserve(peers_.size());
+  for (auto& [k, p] : peers_) {
+    infos.push_back({k, p.conn->state().peer_interested, p.conn->state().am_choking,
+                     p.down.rate(now), p.up.rate(now), p.snubbed, p.connected_at});
+  }
+  auto d = choker_.rechoke(
+      infos, state_ == torrent_state::seeding || state_ == torrent_state::finished, now);
+  for (auto k : d.choke) {
+    if (auto it = peers_.find(k); it != peers_.end()) it->second.conn->send(wire::choke{});
+  }
+  for (auto k : d.unchoke) {
+    if (auto it = peers_.find(k); it != peers_.end()) it->second.conn->send(wire::unchoke{});
+  }
+}
+
+void torrent::expire_requests(steady::time_point now) {
+  for (auto& [k, p] : peers_) {
+    bool expired = false;
+    for (auto it = p.requests.begin(); it != p.requests.end();) {
+      if (now - it->sent > request_timeout) {
+        picker_.on_request_failed(k, it->b);
+        it = p.requests.erase(it);
+        expired = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!p.conn->state().peer_choking && !p.requests.empty() && now - p.last_block > snub_time)
+      p.snubbed = true;
+    if (expired) {
+      for (auto& [k2, other] : peers_) fill_requests(other);
+    }
+  }
+}
+
+void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers) {
+  for (const auto& pe : peers) {
+    boost::system::error_code ec;
+    auto addr = boost::asio::ip::make_address(pe.address, ec);
+    if (ec || pe.port == 0) continue;
+    peer::tcp::endpoint e(addr, pe.port);
+    if (e.port() == host_.listen_port() && (addr.is_loopback() || addr.is_unspecified()))
+      continue;  // ourselves
+    bool known = std::any_of(candidates_.begin(), candidates_.end(),
+                             [&](const candidate& c) { return c.endpoint == e; });
+    if (!known && candidates_.size() < 2000) candidates_.push_back({e});
+  }
+}
+
+void torrent::connect_more(steady::time_point now) {
+  if (state_ != torrent_state::downloading && state_ != torrent_state::seeding) return;
+  for (auto& c : candidates_) {
+    if (peers_.size() >= host_.settings().max_peers_per_torrent) return;
+    if (host_.total_connections() >= host_.settings().max_peers_total) return;
+    if (c.connected || c.banned || now < c.next_attempt) continue;
+    if (c.endpoint.port() == host_.listen_port() && c.endpoint.address().is_loopback()) continue;
+    c.connected = true;
+    c.next_attempt = now + std::chrono::seconds(5);
+    host_.dial(c.endpoint, info_hash_);
+  }
+}
+
+void torrent::tick(steady::time_point now) {
+  if (state_ == torrent_state::error || state_ == torrent_state::checking) return;
+  if (choker_.due(now)) rechoke(now);
+  expire_requests(now);
+  connect_more(now);
+  for (auto& [k, p] : peers_) {
+    pump_uploads(p);
+    fill_requests(p);
+  }
+  if (resume_dirty_ && now - last_resume_ >= host_.settings().resume_interval) save_resume(false);
+  if (state_ == torrent_state::seeding) {
+    const auto& g = params_.goal;
+    double ratio =
+        params_.torrent.content_size() > 0
+            ? static_cast<double>(uploaded_) / static_cast<double>(params_.torrent.content_size())
+            : 0;
+    if ((g.kind == seed_goal_kind::ratio && ratio >= g.value) ||
+        (g.kind == seed_goal_kind::minutes &&
+         now - seeding_since_ >= std::chrono::duration<double>(g.value * 60)) ||
+        g.kind == seed_goal_kind::none) {
+      state_ = torrent_state::finished;
+      note("seeding goal reached");
+    }
+  }
+}
+
+// ---- resume data ---------------------------------------------------------------------------
+
+void torrent::save_resume(bool final_save, std::function<void()> done) {
+  if (!storage_ || !params_.resume_file) {
+    if (done) done();
+    return;
+  }
+  last_resume_ = steady::now();
+  resume_dirty_ = false;
+  storage::resume_data rd;
+  rd.info_hash = info_hash_;
+  rd.have.resize(params_.torrent.piece_count());
+  for (std::uint32_t i = 0; i < rd.have.size(); ++i) rd.have[i] = picker_.have(i);
+  rd.uploaded = uploaded_before_ + uploaded_;
+  rd.downloaded = downloaded_before_ + downloaded_;
+  auto storage = storage_;
+  auto path = *params_.resume_file;
+  auto self = shared_from_this();
+  auto ex = host_.executor();
+  (void)final_save;
+  // Data first, then the record that claims it: after a crash the resume file never claims a
+  // piece that is not on disk.
+  asio::post(host_.disk_pool(), [=]() mutable {
+    storage->flush();
+    rd.files = storage->stamps();
+    auto saved = storage::save_resume_atomically(path, rd);
+    asio::post(ex, [self, saved = static_cast<bool>(saved), done] {
+      if (!saved) self->note("cannot save resume data");
+      if (done) done();
+    });
+  });
+}
+
+void torrent::stop(std::function<void()> done) {
+  if (stopping_) {
+    if (done) done();
+    return;
+  }
+  stopping_ = true;
+  for (auto& [k, p] : peers_) p.conn->close("shutting down");
+  auto self = shared_from_this();
+  auto finish = [self, done] {
+    *self->alive_ = false;
+    if (done) done();
+  };
+  if (state_ == torrent_state::error || state_ == torrent_state::checking) {
+    finish();
+    return;
+  }
+  asio::co_spawn(host_.executor(), announce_once(tracker::event::stopped),
+                 [self, finish](std::exception_ptr) { self->save_resume(true, finish); });
+}
+
+torrent_status torrent::status(steady::time_point now) const {
+  torrent_status s;
+  s.name = params_.torrent.name;
+  s.info_hash = info_hash_.hex();
+  s.state = state_;
+  s.error = error_;
+  s.total_size = params_.torrent.content_size();
+  s.verified_bytes = verified_bytes_;
+  s.pieces_have = picker_.have_count();
+  s.piece_count = static_cast<std::uint32_t>(params_.torrent.piece_count());
+  s.checking_progress = checking_progress_;
+  s.downloaded = downloaded_;
+  s.uploaded = uploaded_;
+  s.download_rate = total_down_.rate(now);
+  s.upload_rate = total_up_.rate(now);
+  s.peers = peers_.size();
+  for (const auto& [k, p] : peers_) s.seeds += p.conn->state().peer_is_seed() ? 1 : 0;
+  s.hash_failures = hash_failures_;
+  s.banned_peers = banned_ids_.size();
+  s.tracker_message = tracker_message_;
+  s.active_time = std::chrono::duration_cast<std::chrono::seconds>(now - started_at_);
+  return s;
+}
+
+}  // namespace peerwire::session_detail

@@ -1,0 +1,149 @@
+// One torrent inside a session (network thread only): ties the pure decision makers (picker,
+// choker) to the peer connections, the disk pool and the trackers.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "peer_connection.hpp"
+#include "peerwire/choker.hpp"
+#include "peerwire/picker.hpp"
+#include "peerwire/rate.hpp"
+#include "peerwire/resume.hpp"
+#include "peerwire/session.hpp"
+#include "peerwire/storage.hpp"
+#include "peerwire/tracker.hpp"
+
+namespace peerwire::session_detail {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using peer::peer_connection;
+
+// What the torrent needs from its session (injected, so a torrent is testable on its own).
+class torrent_host {
+ public:
+  virtual ~torrent_host() = default;
+  virtual asio::any_io_executor executor() = 0;
+  virtual asio::thread_pool& disk_pool() = 0;
+  virtual std::shared_ptr<peer_connection> dial(const peer::tcp::endpoint& e,
+                                                const sha1_hash& info_hash) = 0;
+  virtual const session_settings& settings() const = 0;
+  virtual std::uint16_t listen_port() const = 0;
+  virtual const wire::peer_id& peer_id() const = 0;
+  virtual std::size_t total_connections() const = 0;
+  virtual void log(const std::string& torrent, const std::string& text) = 0;
+};
+
+class torrent : public std::enable_shared_from_this<torrent> {
+ public:
+  torrent(torrent_host& host, add_torrent_params params);
+
+  void start();  // check existing data, then download/seed
+  void attach(std::shared_ptr<peer_connection> c);
+  void detach(peer_connection& c);
+  peer::torrent_ref ref() const;  // for greetings
+  const sha1_hash& info_hash() const { return info_hash_; }
+  void tick(steady::time_point now);
+  // Graceful stop: sends the stopped announce (bounded) and saves resume data; calls done().
+  void stop(std::function<void()> done);
+  torrent_status status(steady::time_point now) const;
+  bool done() const { return state_ == torrent_state::finished || state_ == torrent_state::error; }
+
+ private:
+  struct pending_read {
+    wire::request req;
+    bool cancelled = false;
+  };
+  struct outstanding {
+    picker::block b;
+    steady::time_point sent;
+  };
+  struct peer_entry {
+    std::shared_ptr<peer_connection> conn;
+    picker::peer_key key = 0;
+    choker::rate_meter down, up;
+    steady::time_point connected_at, last_block;
+    std::vector<outstanding> requests;  // ours to them
+    std::deque<pending_read> serving;   // theirs to us, waiting for disk or bandwidth
+    std::deque<std::pair<wire::request, std::vector<std::uint8_t>>> ready;  // read, to send
+    std::uint32_t reqq = 250;
+    bool snubbed = false;
+    bool interesting = false;
+  };
+  struct piece_buffer {
+    std::vector<std::uint8_t> data;
+    std::uint32_t blocks_received = 0;
+  };
+  struct candidate {
+    peer::tcp::endpoint endpoint;
+    steady::time_point next_attempt{};
+    int failures = 0;
+    bool connected = false;
+    bool banned = false;
+  };
+
+  void on_message(peer_entry& p, const wire::message& m);
+  void on_block(peer_entry& p, const wire::piece& m);
+  void on_request(peer_entry& p, const wire::request& r);
+  void update_interest(peer_entry& p);
+  void fill_requests(peer_entry& p);
+  void pump_uploads(peer_entry& p);
+  void piece_complete(std::uint32_t piece);
+  void piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error);
+  void strike(picker::peer_key key, bool sole_contributor);
+  void rechoke(steady::time_point now);
+  void expire_requests(steady::time_point now);
+  void connect_more(steady::time_point now);
+  void maybe_finish_download();
+  void save_resume(bool final_save, std::function<void()> done = {});
+  void fail(const std::string& message);
+  void add_candidates(const std::vector<tracker::peer_endpoint>& peers);
+  asio::awaitable<void> announce_loop();
+  asio::awaitable<void> announce_once(tracker::event ev);
+  peer_entry* find(peer_connection& c);
+  void note(const std::string& text);
+  std::int64_t left() const;
+
+  torrent_host& host_;
+  add_torrent_params params_;
+  sha1_hash info_hash_;
+  std::shared_ptr<storage::disk_storage> storage_;
+  picker::piece_picker picker_;
+  choker::choker choker_;
+  choker::token_bucket upload_bucket_, download_bucket_;
+  choker::rate_meter total_down_, total_up_;
+  torrent_state state_ = torrent_state::checking;
+  std::string error_;
+  double checking_progress_ = 0;
+  std::map<picker::peer_key, peer_entry> peers_;
+  picker::peer_key next_key_ = 1;
+  std::unordered_map<std::uint32_t, piece_buffer> partial_;
+  std::size_t hashing_ = 0;  // pieces on the disk pool
+  std::vector<candidate> candidates_;
+  std::set<wire::peer_id> banned_ids_;
+  std::map<picker::peer_key, int> strikes_;
+  std::size_t hash_failures_ = 0;
+  std::int64_t downloaded_ = 0, uploaded_ = 0;                // this session
+  std::int64_t downloaded_before_ = 0, uploaded_before_ = 0;  // from resume data
+  std::int64_t verified_bytes_ = 0;
+  steady::time_point started_at_ = steady::now();
+  steady::time_point seeding_since_{};
+  steady::time_point last_resume_ = steady::now();
+  std::string tracker_message_;
+  steady::time_point next_announce_ = steady::now();
+  std::optional<std::string> tracker_id_;
+  std::uint32_t tracker_key_ = 0;
+  bool completed_announced_ = false;
+  bool stopping_ = false;
+  bool resume_dirty_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace peerwire::session_detail

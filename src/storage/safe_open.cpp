@@ -1,0 +1,133 @@
+#include "safe_open.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "errors.hpp"
+
+namespace peerwire::storage::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Opens the directory holding the last component, walking the others without following links.
+storage_result<unique_fd> open_parent(const fs::path& root, std::span<const std::string> comps,
+                                      bool create) {
+  if (create) {
+    // The save directory itself is the user's choice, so following links in it is fine.
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    if (ec) return sys_error(ec.value(), "create directory", root);
+  }
+  unique_fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_error(errno, "open directory", root);
+  for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
+    const char* name = comps[i].c_str();
+    if (create && ::mkdirat(dir.get(), name, 0777) != 0 && errno != EEXIST) {
+      return sys_error(errno, "create directory", join_path(root, comps.first(i + 1)));
+    }
+    unique_fd next(::openat(dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) {
+      int err = errno;
+      fs::path where = join_path(root, comps.first(i + 1));
+      struct stat st {};
+      // O_NOFOLLOW|O_DIRECTORY reports a symlink as ENOTDIR; tell the user what is there.
+      if ((err == ENOTDIR || err == ELOOP) &&
+          ::fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+          return make_storage_error(error_kind::unsafe_path,
+                                    "refusing to follow the symbolic link " + where.string() +
+                                        " (torrent data stays inside the save directory)");
+        }
+        return make_storage_error(error_kind::unsafe_path,
+                                  where.string() + " is in the way: it should be a directory");
+      }
+      return sys_error(err, "open directory", where);
+    }
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+}  // namespace
+
+unique_fd::~unique_fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+unique_fd& unique_fd::operator=(unique_fd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+fs::path join_path(const fs::path& root, std::span<const std::string> components) {
+  fs::path p = root;
+  for (const auto& c : components) p /= c;
+  return p;
+}
+
+storage_result<unique_fd> open_torrent_file(const fs::path& root,
+                                            std::span<const std::string> components,
+                                            const open_spec& spec) {
+  auto dir = open_parent(root, components, spec.write);
+  if (!dir) {
+    if (dir.error().kind == error_kind::missing) {
+      // Name the file the caller asked for, not the first directory that is absent.
+      return storage_error{error_kind::missing, ENOENT,
+                           join_path(root, components).string() + " is missing"};
+    }
+    return dir.error();
+  }
+  // O_NONBLOCK: opening a FIFO planted where a file belongs must not hang the disk thread
+  // (it is rejected just below); regular files ignore the flag.
+  int flags = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (spec.write ? O_RDWR | O_CREAT : O_RDONLY);
+  mode_t mode = spec.executable ? 0777 : 0666;
+  unique_fd fd(::openat(dir->get(), components.back().c_str(), flags, mode));
+  fs::path path = join_path(root, components);
+  if (!fd) {
+    int err = errno;
+    if (err == ELOOP) {
+      return make_storage_error(error_kind::unsafe_path,
+                                "refusing to follow the symbolic link " + path.string() +
+                                    " (torrent data stays inside the save directory)");
+    }
+    if (err == EISDIR) {
+      return make_storage_error(error_kind::unsafe_path,
+                                path.string() + " is a directory where the torrent has a file");
+    }
+    if (err == ENOENT && !spec.write) {
+      return storage_error{error_kind::missing, err, path.string() + " is missing"};
+    }
+    return sys_error(err, spec.write ? "open for writing" : "open", path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return sys_error(errno, "inspect", path);
+  if (!S_ISREG(st.st_mode)) {
+    return make_storage_error(error_kind::unsafe_path,
+                              path.string() + " is not a regular file; refusing to use it");
+  }
+  if (spec.write && st.st_size != spec.size && ::ftruncate(fd.get(), spec.size) != 0) {
+    return sys_error(errno, "resize", path);
+  }
+  return fd;
+}
+
+file_stamp stamp_file(const fs::path& root, std::span<const std::string> components) {
+  auto dir = open_parent(root, components, false);
+  if (!dir) return {};
+  struct stat st {};
+  if (::fstatat(dir->get(), components.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISREG(st.st_mode)) {
+    return {};
+  }
+  return {st.st_size, std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+}  // namespace peerwire::storage::internal

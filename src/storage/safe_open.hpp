@@ -1,0 +1,58 @@
+// Opening torrent files under the save directory without ever following a symlink below it:
+// each path component is opened with openat(O_NOFOLLOW) relative to its parent's descriptor,
+// so a link planted anywhere in the tree (or swapped in while we walk) is refused rather than
+// escaped through.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "peerwire/storage.hpp"
+
+namespace peerwire::storage::internal {
+
+class unique_fd {
+ public:
+  unique_fd() = default;
+  explicit unique_fd(int fd) : fd_(fd) {}
+  ~unique_fd();
+  unique_fd(unique_fd&& o) noexcept : fd_(o.release()) {}
+  unique_fd& operator=(unique_fd&& o) noexcept;
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct open_spec {
+  bool write = false;       // read-write, creating the file and its directories
+  std::int64_t size = 0;    // with write: the file is resized (sparse) to exactly this
+  bool executable = false;  // with write: mode 0777 instead of 0666 (before umask) on creation
+};
+
+// Opens root/components... as a regular file. A missing file or directory is an error of kind
+// missing (only when reading); a symlink, directory or special file is unsafe_path.
+storage_result<unique_fd> open_torrent_file(const std::filesystem::path& root,
+                                            std::span<const std::string> components,
+                                            const open_spec& spec);
+
+// Size and mtime, or {-1, 0} when the file is absent, is not a regular file, or is reached
+// only through a symlink.
+file_stamp stamp_file(const std::filesystem::path& root, std::span<const std::string> components);
+
+// root/components... for messages.
+std::filesystem::path join_path(const std::filesystem::path& root,
+                                std::span<const std::string> components);
+
+}  // namespace peerwire::storage::internal

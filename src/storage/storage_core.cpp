@@ -1,0 +1,123 @@
+#include "storage_core.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "errors.hpp"
+#include "safe_open.hpp"
+
+namespace peerwire::storage::internal {
+
+namespace fs = std::filesystem;
+
+storage_core::storage_core(metainfo layout, fs::path root, const storage_options& options)
+    : m_(std::move(layout)),
+      root_(std::move(root)),
+      cache_(options.max_open_files),
+      empty_created_(new std::atomic<bool>[m_.files.size()]) {
+  for (std::size_t i = 0; i < m_.files.size(); ++i) empty_created_[i] = false;
+}
+
+fs::path storage_core::file_path(std::size_t file) const {
+  return join_path(root_, m_.files[file].path);
+}
+
+storage_result<handle_ptr> storage_core::handle(std::size_t file, bool write) {
+  const file_entry& f = m_.files[file];
+  return cache_.get(file, write, file_path(file).string(), [&] {
+    return open_torrent_file(root_, f.path, open_spec{write, f.size, f.executable});
+  });
+}
+
+storage_result<void> storage_core::read_bytes(std::int64_t offset, std::span<std::uint8_t> out) {
+  for (const file_slice& s : map_range(m_, offset, static_cast<std::int64_t>(out.size()))) {
+    auto dest =
+        out.subspan(static_cast<std::size_t>(s.buffer_offset), static_cast<std::size_t>(s.length));
+    if (m_.files[s.file_index].pad) {
+      std::memset(dest.data(), 0, dest.size());
+      continue;
+    }
+    auto h = handle(s.file_index, false);
+    if (!h) return h.error();
+    std::size_t got = 0;
+    while (got < dest.size()) {
+      ssize_t r = ::pread((*h)->fd(), dest.data() + got, dest.size() - got,
+                          s.file_offset + static_cast<std::int64_t>(got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return sys_error(errno, "read", (*h)->name());
+      }
+      if (r == 0) {
+        return storage_error{error_kind::missing, 0,
+                             (*h)->name() + " is shorter than the torrent says (" +
+                                 std::to_string(m_.files[s.file_index].size) + " bytes)"};
+      }
+      got += static_cast<std::size_t>(r);
+    }
+  }
+  return {};
+}
+
+storage_result<void> storage_core::write_bytes(std::int64_t offset,
+                                               std::span<const std::uint8_t> data) {
+  for (const file_slice& s : map_range(m_, offset, static_cast<std::int64_t>(data.size()))) {
+    if (m_.files[s.file_index].pad) continue;  // zeros by definition, never on disk
+    auto src =
+        data.subspan(static_cast<std::size_t>(s.buffer_offset), static_cast<std::size_t>(s.length));
+    auto h = handle(s.file_index, true);
+    if (!h) return h.error();
+    (*h)->mark_dirty();
+    std::size_t put = 0;
+    while (put < src.size()) {
+      ssize_t r = ::pwrite((*h)->fd(), src.data() + put, src.size() - put,
+                           s.file_offset + static_cast<std::int64_t>(put));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return sys_error(errno, "write", (*h)->name());
+      }
+      if (r == 0) return sys_error(EIO, "write", (*h)->name());
+      put += static_cast<std::size_t>(r);
+    }
+  }
+  return {};
+}
+
+storage_result<sha1_digest> storage_core::hash_range(std::int64_t offset, std::int64_t length,
+                                                     std::span<std::uint8_t> window) {
+  sha1_hasher hasher;
+  std::int64_t done = 0;
+  while (done < length) {
+    auto n = static_cast<std::size_t>(
+        std::min<std::int64_t>(length - done, static_cast<std::int64_t>(window.size())));
+    auto chunk = window.first(n);
+    if (auto r = read_bytes(offset + done, chunk); !r) return r.error();
+    hasher.update(std::as_bytes(chunk));
+    done += static_cast<std::int64_t>(n);
+  }
+  return hasher.finish();
+}
+
+storage_result<void> storage_core::create_empty_files(std::int64_t begin, std::int64_t end) {
+  auto first = std::lower_bound(m_.files.begin(), m_.files.end(), begin,
+                                [](const file_entry& f, std::int64_t v) { return f.offset < v; });
+  for (auto it = first; it != m_.files.end() && it->offset <= end; ++it) {
+    auto i = static_cast<std::size_t>(it - m_.files.begin());
+    if (it->size != 0 || it->pad || empty_created_[i].exchange(true)) continue;
+    auto fd = open_torrent_file(root_, it->path, open_spec{true, 0, it->executable});
+    if (!fd) {
+      empty_created_[i] = false;
+      return fd.error();
+    }
+  }
+  return {};
+}
+
+file_stamp storage_core::stamp(std::size_t file) const {
+  if (m_.files[file].pad) return {0, 0};
+  return stamp_file(root_, m_.files[file].path);
+}
+
+}  // namespace peerwire::storage::internal
