@@ -222,7 +222,9 @@ int run_download(const download_cli_options& opt) {
   s.stop();
 
   double seconds = std::chrono::duration<double>(steady::now() - started).count();
-  int code = interrupted ? exit_interrupted : exit_ok;
+  // Ctrl-C is the normal way to end seeding (as with transmission-cli): resume data is saved
+  // and trackers are told, so it is a success, not an error.
+  int code = exit_ok;
   for (const auto& st : s.status()) {
     if (st.state == torrent_state::error) code = exit_torrent_failed;
     double ratio = st.total_size > 0

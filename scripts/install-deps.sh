@@ -12,7 +12,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # interop peers and reference tools used by tests and benchmarks
-  python3 python3-libtorrent transmission-cli aria2 mktorrent
+  python3 python3-libtorrent transmission-cli aria2 mktorrent opentracker
 )
 
 missing=()

@@ -290,12 +290,12 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
       p.requests.clear();
     }
   } else if (const auto* r = std::get_if<wire::reject_request>(&m)) {
-    picker::block b{r->index, r->offset, r->length};
+    picker::block blk{r->index, r->offset, r->length};
     auto it = std::find_if(p.requests.begin(), p.requests.end(),
-                           [&](const outstanding& o) { return o.b == b; });
+                           [&](const outstanding& o) { return o.b == blk; });
     if (it != p.requests.end()) {
       p.requests.erase(it);
-      picker_.on_request_failed(p.key, b);
+      picker_.on_request_failed(p.key, blk);
     }
     fill_requests(p);
   } else if (const auto* a = std::get_if<wire::allowed_fast>(&m)) {
@@ -312,8 +312,9 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
     }
     auto& ready = p.ready;
     ready.erase(std::remove_if(ready.begin(), ready.end(),
-                               [&](const auto& r) {
-                                 return r.first.index == c->index && r.first.offset == c->offset;
+                               [&](const auto& entry) {
+                                 return entry.first.index == c->index &&
+                                        entry.first.offset == c->offset;
                                }),
                 ready.end());
   } else if (const auto* e = std::get_if<wire::extended>(&m); e && e->id == 0) {
@@ -455,8 +456,7 @@ void torrent::maybe_finish_download() {
     state_ = torrent_state::seeding;
     seeding_since_ = steady::now();
     note("download complete");
-    storage_->flush();
-    save_resume(false);
+    save_resume(false);  // flushes the files first, on the disk pool
     for (auto& [k, p] : peers_) update_interest(p);
     if (!completed_announced_) {
       completed_announced_ = true;
@@ -651,9 +651,10 @@ void torrent::save_resume(bool final_save, std::function<void()> done) {
   // Data first, then the record that claims it: after a crash the resume file never claims a
   // piece that is not on disk.
   asio::post(host_.disk_pool(), [=]() mutable {
-    storage->flush();
+    // Only data that reached the disk may be claimed: if the flush fails, keep the old file.
+    auto flushed = storage->flush();
     rd.files = storage->stamps();
-    auto saved = storage::save_resume_atomically(path, rd);
+    auto saved = flushed ? storage::save_resume_atomically(path, rd) : flushed;
     asio::post(ex, [self, saved = static_cast<bool>(saved), done] {
       if (!saved) self->note("cannot save resume data");
       if (done) done();
