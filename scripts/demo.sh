@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# `make demo`: makes sample data, creates a torrent from it with `peerwire create`, and shows it
-# with `peerwire info`. (When downloading lands, this becomes a local seeder -> leecher swarm.)
+# `make demo`: makes sample data, creates a torrent from it with `peerwire create`, shows it with
+# `peerwire info`, then runs a local swarm on 127.0.0.1: one peerwire process seeds, another
+# downloads (no tracker: --peer), and the result is compared byte for byte.
 set -euo pipefail
 peerwire=${1:-build/app/peerwire}
 work=$(mktemp -d "${TMPDIR:-/tmp}/peerwire-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+seed_pid=""
+cleanup() {
+  if [[ -n "$seed_pid" ]] && kill -0 "$seed_pid" 2>/dev/null; then kill "$seed_pid"; wait "$seed_pid" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 echo "== sample data in $work/sample"
 mkdir -p "$work/sample/docs" "$work/sample/media"
@@ -14,9 +20,7 @@ printf 'peerwire demo\n' > "$work/sample/docs/README.txt"
 : > "$work/sample/docs/empty.txt"
 
 echo "== peerwire create"
-"$peerwire" create "$work/sample" -o "$work/sample.torrent" \
-  -t http://127.0.0.1:6969/announce -t udp://127.0.0.1:6969/announce \
-  -w http://127.0.0.1:8080/files/ --comment "made by make demo"
+"$peerwire" create "$work/sample" -o "$work/sample.torrent" --comment "made by make demo"
 
 echo
 echo "== peerwire info"
@@ -35,5 +39,19 @@ code=$?
 set -e
 echo "exit code: $code"
 [[ $code -eq 2 ]]
+
+echo
+echo "== local swarm: a peerwire seeder and a peerwire downloader on 127.0.0.1"
+port=$((20000 + RANDOM % 20000))
+"$peerwire" seed "$work/sample.torrent" -d "$work" --bind 127.0.0.1 --port "$port" \
+  --status-interval 3600 2>"$work/seed.log" &
+seed_pid=$!
+mkdir -p "$work/download"
+"$peerwire" download "$work/sample.torrent" -d "$work/download" --peer "127.0.0.1:$port" \
+  --bind 127.0.0.1 --port $((port + 1)) --no-seed --status-interval 1
+kill "$seed_pid"; wait "$seed_pid" || true; seed_pid=""
+echo
+echo "== comparing the downloaded files with the originals"
+diff -r "$work/sample" "$work/download/sample" && echo "identical: every byte matches"
 echo
 echo "demo finished"
