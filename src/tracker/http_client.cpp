@@ -112,7 +112,7 @@ asio::awaitable<result<tcp::resolver::results_type>> resolve(const http_url& u,
 std::string tls_failure(SSL* ssl, const error_code& ec) {
   std::string text = ec.message();
   long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK) text += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+  if (verify != X509_V_OK) text += ": " + std::string(X509_verify_cert_error_string(verify));
   return text;
 }
 
@@ -196,6 +196,9 @@ asio::awaitable<result<raw_reply>> exchange(Stream& stream, const http_url& u,
   }
   if (ec == http::error::end_of_stream) {
     co_return make_error(where + " closed the connection without a response");
+  }
+  if (ec == http::error::partial_message) {
+    co_return make_error(where + " closed the connection in the middle of the response");
   }
   if (ec) co_return make_error("bad HTTP response from " + where + ": " + ec.message());
 
