@@ -215,6 +215,7 @@ void torrent::attach(std::shared_ptr<peer_connection> c) {
     return;
   }
   auto key = next_key_++;
+  peer_ids_[key] = id;
   peer_entry& p = peers_[key];
   p.conn = c;
   p.key = key;
@@ -363,8 +364,12 @@ void torrent::on_block(peer_entry& p, const wire::piece& m) {
   auto res = picker_.on_block(p.key, b);
   if (res.status == picker::received::accepted) {
     auto& buf = partial_[b.piece];
-    if (buf.data.empty()) buf.data.resize(params_.torrent.piece_size(b.piece));
+    if (buf.data.empty()) {
+      buf.data.resize(static_cast<std::size_t>(params_.torrent.piece_size(b.piece)));
+      buf.senders.assign(picker_.block_count(b.piece), 0);
+    }
     std::copy(m.data.begin(), m.data.end(), buf.data.begin() + b.offset);
+    buf.senders[b.offset / picker_.block_size()] = p.key;
     ++buf.blocks_received;
     for (auto other : res.cancel_at) {
       auto o = peers_.find(other);
@@ -385,7 +390,7 @@ void torrent::on_block(peer_entry& p, const wire::piece& m) {
 void torrent::piece_complete(std::uint32_t piece) {
   auto node = partial_.extract(piece);
   if (node.empty()) return;
-  auto data = std::make_shared<std::vector<std::uint8_t>>(std::move(node.mapped().data));
+  auto buffer = std::make_shared<piece_buffer>(std::move(node.mapped()));
   auto expected = params_.torrent.pieces[piece];
   auto storage = storage_;
   auto self = shared_from_this();
@@ -394,19 +399,21 @@ void torrent::piece_complete(std::uint32_t piece) {
   ++hashing_;
   // Hash, and write only a piece that verified: nothing unverified ever reaches the disk.
   asio::post(host_.disk_pool(), [=] {
-    bool ok = sha1(std::as_bytes(std::span(data->data(), data->size()))) == expected;
+    const auto& data = buffer->data;
+    bool ok = sha1(std::as_bytes(std::span(data.data(), data.size()))) == expected;
     std::optional<std::string> write_error;
     if (ok) {
-      auto w = storage->write_piece(piece, *data);
+      auto w = storage->write_piece(piece, data);
       if (!w) write_error = w.error().message;
     }
     asio::post(ex, [=] {
-      if (*alive) self->piece_verified(piece, ok, write_error);
+      if (*alive) self->piece_verified(piece, ok, write_error, buffer);
     });
   });
 }
 
-void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error) {
+void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error,
+                             std::shared_ptr<piece_buffer> buffer) {
   --hashing_;
   if (write_error) {
     fail("cannot write piece " + std::to_string(piece) + ": " + *write_error);
@@ -417,9 +424,29 @@ void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::st
     auto contributors = picker_.hash_failed(piece);
     note(fmt::format("piece {} failed the hash check ({} peer(s) sent it)", piece,
                      contributors.size()));
-    for (auto k : contributors) strike(k, contributors.size() == 1);
+    if (contributors.size() == 1) {
+      ban(contributors.front(), "sent a piece that failed the hash check");
+    } else if (failed_.size() < 64) {  // bounded memory: at most 64 suspect pieces kept
+      failed_[piece] = {std::move(buffer->data), std::move(buffer->senders)};
+    }
     for (auto& [k, p] : peers_) fill_requests(p);
     return;
+  }
+  if (auto f = failed_.find(piece); f != failed_.end()) {
+    // The good copy tells which blocks of the bad one were wrong, and who sent them.
+    std::uint32_t bs = picker_.block_size();
+    std::set<picker::peer_key> liars;
+    for (std::size_t i = 0; i < f->second.senders.size(); ++i) {
+      std::size_t off = i * bs;
+      std::size_t len = std::min<std::size_t>(bs, buffer->data.size() - off);
+      if (!std::equal(buffer->data.begin() + static_cast<std::ptrdiff_t>(off),
+                      buffer->data.begin() + static_cast<std::ptrdiff_t>(off + len),
+                      f->second.data.begin() + static_cast<std::ptrdiff_t>(off))) {
+        liars.insert(f->second.senders[i]);
+      }
+    }
+    failed_.erase(f);
+    for (auto k : liars) ban(k, "sent corrupt blocks (found by comparing with the verified piece)");
   }
   picker_.set_have(piece);
   verified_bytes_ =
@@ -432,22 +459,21 @@ void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::st
   maybe_finish_download();
 }
 
-void torrent::strike(picker::peer_key key, bool sole_contributor) {
+void torrent::ban(picker::peer_key key, const std::string& why) {
   auto it = peers_.find(key);
-  if (it == peers_.end()) return;
-  int s = ++strikes_[key];
-  // A peer that alone sent a bad piece lied; with several senders anyone may be guilty, so a
-  // few strikes are allowed.
-  if (sole_contributor || s >= 3) {
-    if (it->second.conn->remote_handshake())
-      banned_ids_.insert(it->second.conn->remote_handshake()->id);
-    for (auto& c : candidates_) {
-      if (it->second.conn->outgoing() && c.endpoint == it->second.conn->remote_endpoint())
-        c.banned = true;
-    }
-    note("banned " + it->second.conn->peer_name() + " after sending corrupt data");
-    it->second.conn->close("banned: sent data that failed the hash check");
+  if (it == peers_.end()) {
+    // Already gone: its peer id was recorded when it attached.
+    if (auto n = peer_ids_.find(key); n != peer_ids_.end()) banned_ids_.insert(n->second);
+    return;
   }
+  if (it->second.conn->remote_handshake())
+    banned_ids_.insert(it->second.conn->remote_handshake()->id);
+  for (auto& c : candidates_) {
+    if (it->second.conn->outgoing() && c.endpoint == it->second.conn->remote_endpoint())
+      c.banned = true;
+  }
+  note("banned " + it->second.conn->peer_name() + ": " + why);
+  it->second.conn->close("banned: " + why);
 }
 
 void torrent::maybe_finish_download() {

@@ -80,6 +80,14 @@ class torrent : public std::enable_shared_from_this<torrent> {
   struct piece_buffer {
     std::vector<std::uint8_t> data;
     std::uint32_t blocks_received = 0;
+    std::vector<picker::peer_key> senders;  // per block: who sent it
+  };
+  // A piece that failed its hash while several peers had sent blocks of it: nobody can be
+  // blamed yet. When the piece later verifies, the blocks that differ from this copy name
+  // the liars (an honest peer that shared a bad piece is never punished).
+  struct failed_piece {
+    std::vector<std::uint8_t> data;
+    std::vector<picker::peer_key> senders;
   };
   struct candidate {
     peer::tcp::endpoint endpoint;
@@ -96,8 +104,9 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void fill_requests(peer_entry& p);
   void pump_uploads(peer_entry& p);
   void piece_complete(std::uint32_t piece);
-  void piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error);
-  void strike(picker::peer_key key, bool sole_contributor);
+  void piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error,
+                      std::shared_ptr<piece_buffer> buffer);
+  void ban(picker::peer_key key, const std::string& why);
   void rechoke(steady::time_point now);
   void expire_requests(steady::time_point now);
   void connect_more(steady::time_point now);
@@ -128,7 +137,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::size_t hashing_ = 0;  // pieces on the disk pool
   std::vector<candidate> candidates_;
   std::set<wire::peer_id> banned_ids_;
-  std::map<picker::peer_key, int> strikes_;
+  std::unordered_map<std::uint32_t, failed_piece> failed_;  // bounded: see piece_verified
+  std::map<picker::peer_key, wire::peer_id> peer_ids_;      // for bans of departed peers
   std::size_t hash_failures_ = 0;
   std::int64_t downloaded_ = 0, uploaded_ = 0;                // this session
   std::int64_t downloaded_before_ = 0, uploaded_before_ = 0;  // from resume data

@@ -1,0 +1,194 @@
+// Whole sessions on loopback: a seeder and a downloader in one process, and a lying peer that
+// must be banned while the download completes from an honest one. Waits are on status with
+// deadlines.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "peer_host.hpp"
+#include "peerwire/bencode_value.hpp"
+#include "peerwire/session.hpp"
+#include "peerwire/wire_peer_id.hpp"
+
+using namespace peerwire;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    path = fs::temp_directory_path() / ("pw-session-" + std::to_string(std::random_device{}()));
+    fs::create_directories(path);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// Writes `files` (name, size) of random bytes under root/name_dir and returns a parsed torrent.
+metainfo make_torrent(const fs::path& root, const std::string& dir,
+                      const std::vector<std::pair<std::string, std::size_t>>& files,
+                      std::int64_t piece_length) {
+  std::mt19937_64 rng(42);
+  std::string all;
+  bencode::list file_list;
+  fs::create_directories(root / dir);
+  for (const auto& [name, size] : files) {
+    std::string data(size, '\0');
+    for (auto& c : data) c = static_cast<char>(rng());
+    std::ofstream(root / dir / name, std::ios::binary)
+        .write(data.data(), static_cast<std::streamsize>(size));
+    all += data;
+    file_list.push_back(
+        bencode::dict{{"length", static_cast<std::int64_t>(size)}, {"path", bencode::list{name}}});
+  }
+  std::string pieces;
+  for (std::size_t off = 0; off < all.size(); off += static_cast<std::size_t>(piece_length)) {
+    auto d = sha1(std::string_view(all).substr(off, static_cast<std::size_t>(piece_length)));
+    pieces.append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  bencode::dict info{
+      {"name", dir}, {"files", file_list}, {"piece length", piece_length}, {"pieces", pieces}};
+  auto m = parse_metainfo(bencode::encode(bencode::value(bencode::dict{{"info", info}})));
+  EXPECT_TRUE(m) << m.error().describe();
+  return *m;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);  // polling a status snapshot owned by another thread
+  }
+  return true;
+}
+
+session_settings local_settings() {
+  session_settings s;
+  s.bind_address = "127.0.0.1";
+  s.tick = 50ms;
+  return s;
+}
+
+}  // namespace
+
+TEST(Session, DownloadsFromASeederByteForByte) {
+  temp_dir seed_dir, leech_dir;
+  auto m = make_torrent(seed_dir.path, "album",
+                        {{"a.bin", 300'000}, {"empty", 0}, {"b.bin", 70'001}}, 32768);
+
+  session seeder(local_settings());
+  auto seed_port = seeder.start();
+  ASSERT_TRUE(seed_port) << seed_port.error().describe();
+  add_torrent_params sp;
+  sp.torrent = m;
+  sp.save_path = seed_dir.path;
+  seeder.add_torrent(sp);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto st = seeder.status();
+        return !st.empty() && st[0].state == torrent_state::seeding;
+      },
+      10s));
+
+  session leecher(local_settings());
+  ASSERT_TRUE(leecher.start());
+  add_torrent_params lp;
+  lp.torrent = m;
+  lp.save_path = leech_dir.path;
+  lp.peers = {"127.0.0.1:" + std::to_string(*seed_port)};
+  lp.goal.kind = seed_goal_kind::none;
+  leecher.add_torrent(lp);
+  ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 20s)) << "download did not finish";
+  auto st = leecher.status().at(0);
+  EXPECT_EQ(st.state, torrent_state::finished) << st.error;
+  EXPECT_EQ(st.verified_bytes, 370'001);
+  EXPECT_EQ(st.hash_failures, 0u);
+  leecher.stop();
+  for (const char* f : {"a.bin", "empty", "b.bin"}) {
+    EXPECT_EQ(read_file(leech_dir.path / "album" / f), read_file(seed_dir.path / "album" / f)) << f;
+  }
+  EXPECT_TRUE(fs::exists(leech_dir.path / ".peerwire" / (m.hash.v1->hex() + ".resume")));
+  EXPECT_GT(seeder.status().at(0).uploaded, 0);
+}
+
+// A peer that claims every piece and answers every request with garbage: it must be banned,
+// nothing it sent may reach the disk, and the download completes from the honest seeder.
+TEST(Session, LyingPeerIsBannedAndTheDownloadCompletes) {
+  temp_dir seed_dir, leech_dir;
+  auto m = make_torrent(seed_dir.path, "data", {{"f.bin", 200'000}}, 16384);
+
+  boost::asio::io_context io;
+  peer::connection_settings liar_settings;
+  liar_settings.our_id = wire::random_peer_id();
+  peer::peer_host liar(io.get_executor(), liar_settings);
+  peer::torrent_ref ref;
+  ref.info_hash = *m.hash.v1;
+  ref.piece_count = static_cast<std::uint32_t>(m.piece_count());
+  ref.piece_length = static_cast<std::uint32_t>(m.piece_length);
+  ref.total_size = static_cast<std::uint64_t>(m.total_size);
+  ref.we_are_seed = true;
+  liar.add_torrent(ref);
+  std::size_t lies = 0;
+  liar.on_connection = [&lies](peer::peer_connection& c) {
+    c.on_message = [&lies](peer::peer_connection& self, const wire::message& msg) {
+      if (std::holds_alternative<wire::interested>(msg)) self.send(wire::unchoke{});
+      if (const auto* r = std::get_if<wire::request>(&msg)) {
+        std::vector<std::uint8_t> junk(r->length, 0x5a);
+        self.send(wire::piece{r->index, r->offset, junk});
+        ++lies;
+      }
+    };
+  };
+  auto liar_port = liar.listen({.port = 0, .default_count = 0});
+  ASSERT_TRUE(liar_port);
+  std::thread liar_thread([&] { io.run_for(30s); });
+
+  // The honest seeder is slow, so the liar certainly serves blocks too.
+  auto slow = local_settings();
+  slow.upload_limit = 64 * 1024;
+  session seeder(slow);
+  auto seed_port = seeder.start();
+  ASSERT_TRUE(seed_port);
+  add_torrent_params sp;
+  sp.torrent = m;
+  sp.save_path = seed_dir.path;
+  seeder.add_torrent(sp);
+
+  session leecher(local_settings());
+  ASSERT_TRUE(leecher.start());
+  add_torrent_params lp;
+  lp.torrent = m;
+  lp.save_path = leech_dir.path;
+  lp.peers = {"127.0.0.1:" + std::to_string(*liar_port), "127.0.0.1:" + std::to_string(*seed_port)};
+  lp.goal.kind = seed_goal_kind::none;
+  leecher.add_torrent(lp);
+  bool finished = wait_for([&] { return leecher.all_done(); }, 25s);
+  auto st = leecher.status().at(0);
+  leecher.stop();
+  seeder.stop();
+  io.stop();
+  liar_thread.join();
+  ASSERT_TRUE(finished) << "download did not finish";
+  EXPECT_EQ(st.state, torrent_state::finished) << st.error;
+  EXPECT_EQ(read_file(leech_dir.path / "data" / "f.bin"),
+            read_file(seed_dir.path / "data" / "f.bin"));
+  EXPECT_GT(lies, 0u);
+  EXPECT_GE(st.hash_failures, 1u);
+  EXPECT_EQ(st.banned_peers, 1u);  // the liar, and never the honest seeder
+}
