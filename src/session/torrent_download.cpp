@@ -1,0 +1,189 @@
+// Downloading: requests to peers, blocks into piece buffers, verification on the disk pool,
+// and finding the senders of corrupt data.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+#include "peerwire/sha1.hpp"
+#include "torrent.hpp"
+
+namespace peerwire::session_detail {
+
+namespace {
+constexpr std::uint32_t block_size = 16 * 1024;
+}  // namespace
+
+// ---- downloading -------------------------------------------------------------------------
+
+void torrent::fill_requests(peer_entry& p) {
+  if (state_ != torrent_state::downloading || stopping_) return;
+  if (!p.conn->state().am_interested) return;
+  bool choked = p.conn->state().peer_choking;
+  if (choked && !p.conn->fast_enabled()) return;
+  auto now = steady::now();
+  std::size_t want = picker::desired_queue(p.down.rate(now), p.reqq, block_size);
+  if (p.requests.size() >= want) return;
+  if (!download_bucket_.unlimited() && download_bucket_.available(now) < block_size) return;
+  auto blocks = picker_.pick(p.key, want - p.requests.size(), choked);
+  for (const auto& b : blocks) {
+    p.requests.push_back({b, now});
+    p.conn->send(wire::request{b.piece, b.offset, b.length});
+  }
+}
+
+void torrent::on_block(peer_entry& p, const wire::piece& m) {
+  auto now = steady::now();
+  picker::block b{m.index, m.offset, static_cast<std::uint32_t>(m.data.size())};
+  auto it = std::find_if(p.requests.begin(), p.requests.end(),
+                         [&](const outstanding& o) { return o.b == b; });
+  if (it == p.requests.end()) {
+    // Not requested from this peer (or already timed out): ignore; a flood is bounded by
+    // the codec's message limit and costs the sender, not us.
+    return;
+  }
+  p.requests.erase(it);
+  p.last_block = now;
+  p.snubbed = false;
+  p.down.add(m.data.size(), now);
+  total_down_.add(m.data.size(), now);
+  downloaded_ += static_cast<std::int64_t>(m.data.size());
+  if (!download_bucket_.unlimited()) download_bucket_.consume(m.data.size(), now);
+
+  auto res = picker_.on_block(p.key, b);
+  if (res.status == picker::received::accepted) {
+    auto& buf = partial_[b.piece];
+    if (buf.data.empty()) {
+      buf.data.resize(static_cast<std::size_t>(params_.torrent.piece_size(b.piece)));
+      buf.senders.assign(picker_.block_count(b.piece), 0);
+    }
+    std::copy(m.data.begin(), m.data.end(), buf.data.begin() + b.offset);
+    buf.senders[b.offset / picker_.block_size()] = p.key;
+    ++buf.blocks_received;
+    for (auto other : res.cancel_at) {
+      auto o = peers_.find(other);
+      if (o == peers_.end()) continue;
+      auto& reqs = o->second.requests;
+      auto r =
+          std::find_if(reqs.begin(), reqs.end(), [&](const outstanding& x) { return x.b == b; });
+      if (r != reqs.end()) {
+        reqs.erase(r);
+        o->second.conn->send(wire::cancel{b.piece, b.offset, b.length});
+      }
+    }
+    if (res.piece_complete) piece_complete(b.piece);
+  }
+  fill_requests(p);
+}
+
+void torrent::piece_complete(std::uint32_t piece) {
+  auto node = partial_.extract(piece);
+  if (node.empty()) return;
+  auto buffer = std::make_shared<piece_buffer>(std::move(node.mapped()));
+  auto expected = params_.torrent.pieces[piece];
+  auto storage = storage_;
+  auto self = shared_from_this();
+  auto alive = alive_;
+  auto ex = host_.executor();
+  ++hashing_;
+  // Hash, and write only a piece that verified: nothing unverified ever reaches the disk.
+  asio::post(host_.disk_pool(), [=] {
+    const auto& data = buffer->data;
+    bool ok = sha1(std::as_bytes(std::span(data.data(), data.size()))) == expected;
+    std::optional<std::string> write_error;
+    if (ok) {
+      auto w = storage->write_piece(piece, data);
+      if (!w) write_error = w.error().message;
+    }
+    asio::post(ex, [=] {
+      if (*alive) self->piece_verified(piece, ok, write_error, buffer);
+    });
+  });
+}
+
+void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error,
+                             std::shared_ptr<piece_buffer> buffer) {
+  --hashing_;
+  if (write_error) {
+    fail("cannot write piece " + std::to_string(piece) + ": " + *write_error);
+    return;
+  }
+  if (!ok) {
+    ++hash_failures_;
+    auto contributors = picker_.hash_failed(piece);
+    note(fmt::format("piece {} failed the hash check ({} peer(s) sent it)", piece,
+                     contributors.size()));
+    if (contributors.size() == 1) {
+      ban(contributors.front(), "sent a piece that failed the hash check");
+    } else if (failed_.size() < 64) {  // bounded memory: at most 64 suspect pieces kept
+      failed_[piece] = {std::move(buffer->data), std::move(buffer->senders)};
+    }
+    for (auto& [k, p] : peers_) fill_requests(p);
+    return;
+  }
+  if (auto f = failed_.find(piece); f != failed_.end()) {
+    // The good copy tells which blocks of the bad one were wrong, and who sent them.
+    std::uint32_t bs = picker_.block_size();
+    std::set<picker::peer_key> liars;
+    for (std::size_t i = 0; i < f->second.senders.size(); ++i) {
+      std::size_t off = i * bs;
+      std::size_t len = std::min<std::size_t>(bs, buffer->data.size() - off);
+      if (!std::equal(buffer->data.begin() + static_cast<std::ptrdiff_t>(off),
+                      buffer->data.begin() + static_cast<std::ptrdiff_t>(off + len),
+                      f->second.data.begin() + static_cast<std::ptrdiff_t>(off))) {
+        liars.insert(f->second.senders[i]);
+      }
+    }
+    failed_.erase(f);
+    for (auto k : liars) ban(k, "sent corrupt blocks (found by comparing with the verified piece)");
+  }
+  picker_.set_have(piece);
+  verified_bytes_ =
+      std::min(verified_bytes_ + params_.torrent.piece_size(piece), params_.torrent.content_size());
+  resume_dirty_ = true;
+  for (auto& [k, p] : peers_) {
+    p.conn->send(wire::have{piece});
+    update_interest(p);
+  }
+  maybe_finish_download();
+}
+
+void torrent::ban(picker::peer_key key, const std::string& why) {
+  auto it = peers_.find(key);
+  if (it == peers_.end()) {
+    // Already gone: its peer id was recorded when it attached.
+    if (auto n = peer_ids_.find(key); n != peer_ids_.end()) banned_ids_.insert(n->second);
+    return;
+  }
+  if (it->second.conn->remote_handshake())
+    banned_ids_.insert(it->second.conn->remote_handshake()->id);
+  for (auto& c : candidates_) {
+    if (it->second.conn->outgoing() && c.endpoint == it->second.conn->remote_endpoint())
+      c.banned = true;
+  }
+  note("banned " + it->second.conn->peer_name() + ": " + why);
+  it->second.conn->close("banned: " + why);
+}
+
+void torrent::maybe_finish_download() {
+  if (!picker_.complete() || hashing_ > 0) return;
+  if (state_ == torrent_state::downloading) {
+    state_ = torrent_state::seeding;
+    seeding_since_ = steady::now();
+    note("download complete");
+    save_resume(false);  // flushes the files first, on the disk pool
+    for (auto& [k, p] : peers_) update_interest(p);
+    if (!completed_announced_) {
+      completed_announced_ = true;
+      asio::co_spawn(host_.executor(), announce_once(tracker::event::completed), asio::detached);
+    }
+  } else if (state_ == torrent_state::seeding && seeding_since_ == steady::time_point{}) {
+    seeding_since_ = steady::now();
+  }
+  if (params_.goal.kind == seed_goal_kind::none) state_ = torrent_state::finished;
+}
+
+}  // namespace peerwire::session_detail

@@ -1,0 +1,86 @@
+// Seeding: serving requests from disk within the upload limit and the per-peer bounds.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <boost/asio/post.hpp>
+
+#include "peerwire/sha1.hpp"
+#include "torrent.hpp"
+
+namespace peerwire::session_detail {
+
+namespace {
+constexpr std::size_t max_served_queue = 500;            // requests held per peer; more are refused
+constexpr std::size_t max_send_queue = 4 * 1024 * 1024;  // bytes queued on a socket before waiting
+}  // namespace
+
+// ---- seeding -------------------------------------------------------------------------------
+
+void torrent::on_request(peer_entry& p, const wire::request& r) {
+  bool allowed = !p.conn->state().am_choking;
+  auto reject = [&] {
+    if (p.conn->fast_enabled()) p.conn->send(wire::reject_request{r.index, r.offset, r.length});
+  };
+  if (!allowed || !picker_.have(r.index) || p.serving.size() >= max_served_queue) {
+    reject();
+    return;
+  }
+  p.serving.push_back({r});
+  auto storage = storage_;
+  auto self = shared_from_this();
+  auto alive = alive_;
+  auto ex = host_.executor();
+  auto key = p.key;
+  asio::post(host_.disk_pool(), [=] {
+    std::vector<std::uint8_t> data(r.length);
+    auto got = storage->read(r.index, r.offset, data);
+    bool ok = static_cast<bool>(got);
+    asio::post(ex, [=, data = std::move(data)]() mutable {
+      if (!*alive) return;
+      auto it = self->peers_.find(key);
+      if (it == self->peers_.end()) return;
+      auto& q = it->second.serving;
+      auto s = std::find_if(q.begin(), q.end(), [&](const pending_read& x) {
+        return x.req.index == r.index && x.req.offset == r.offset && x.req.length == r.length;
+      });
+      if (s == q.end()) return;
+      bool cancelled = s->cancelled;
+      q.erase(s);
+      if (!ok) {
+        self->note("cannot read piece " + std::to_string(r.index) + " for a peer");
+        return;
+      }
+      if (!cancelled) {
+        it->second.ready.emplace_back(r, std::move(data));
+        self->pump_uploads(it->second);
+      }
+    });
+  });
+}
+
+void torrent::pump_uploads(peer_entry& p) {
+  auto now = steady::now();
+  while (!p.ready.empty() && p.conn->queued_bytes() < max_send_queue) {
+    if (p.conn->state().am_choking) {
+      // Choked since the request: BEP 6 peers get an explicit reject, others just lose it.
+      for (auto& [req, data] : p.ready) {
+        if (p.conn->fast_enabled())
+          p.conn->send(wire::reject_request{req.index, req.offset, req.length});
+      }
+      p.ready.clear();
+      return;
+    }
+    auto& [req, data] = p.ready.front();
+    if (!upload_bucket_.unlimited() && upload_bucket_.available(now) < data.size())
+      return;  // tick retries
+    upload_bucket_.consume(data.size(), now);
+    p.conn->send(wire::piece{req.index, req.offset, data});
+    p.up.add(data.size(), now);
+    total_up_.add(data.size(), now);
+    uploaded_ += static_cast<std::int64_t>(data.size());
+    p.ready.pop_front();
+  }
+}
+
+}  // namespace peerwire::session_detail
