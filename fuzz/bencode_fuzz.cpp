@@ -19,9 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (doc->root().raw() != in) std::abort();
   std::string canonical = bencode::encode(doc->root());
-  auto again = bencode::decode(canonical, {.max_input_size = canonical.size() + 1,
-                                           .max_depth = 100,
-                                           .max_tokens = doc->token_count()});
+  auto again = bencode::decode(
+      canonical,
+      {.max_input_size = canonical.size() + 1, .max_depth = 100, .max_tokens = doc->token_count()});
   if (!again) std::abort();
   if (bencode::encode(again->root()) != canonical) std::abort();
   if (!(bencode::to_value(again->root()) == bencode::to_value(doc->root()))) std::abort();
