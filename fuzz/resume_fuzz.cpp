@@ -20,7 +20,7 @@ const metainfo& torrent() {
     bencode::dict info{{"name", "t"},
                        {"files", files},
                        {"piece length", 16384},
-                       {"pieces", std::string(4 * 20, 'x')}};
+                       {"pieces", std::string(3 * 20, 'x')}};
     return *parse_metainfo(bencode::encode(bencode::value(bencode::dict{{"info", info}})));
   }();
   return m;
