@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "files.hpp"
+#include "peer_address.hpp"
 #include "peerwire/session.hpp"
 #include "text.hpp"
 
@@ -135,6 +136,17 @@ int run_download(const download_cli_options& opt) {
   if (opt.seed_ratio >= 0) goal = {seed_goal_kind::ratio, opt.seed_ratio};
   if (opt.seed_time >= 0) goal = {seed_goal_kind::minutes, opt.seed_time};
 
+  std::vector<std::string> peers;
+  for (const auto& text : opt.peers) {
+    std::string error;
+    auto resolved = resolve_peer_address(text, error);
+    if (!resolved) {
+      std::fprintf(stderr, "peerwire: --peer %s\n", printable(error).c_str());
+      return exit_usage;
+    }
+    peers.push_back(*resolved);
+  }
+
   std::vector<add_torrent_params> torrents;
   for (const auto& path : opt.torrents) {
     std::string error;
@@ -153,7 +165,7 @@ int run_download(const download_cli_options& opt) {
     add_torrent_params p;
     p.torrent = std::move(*m);
     p.save_path = opt.dir;
-    p.peers = opt.peers;
+    p.peers = peers;
     p.sequential = opt.sequential;
     p.recheck = opt.recheck;
     p.goal = goal;

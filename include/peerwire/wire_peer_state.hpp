@@ -22,9 +22,9 @@ class peer_state {
   bool peer_choking = true;
   bool peer_interested = false;
 
-  // Applies a message received from the peer. Returns a reason when the message breaks a
-  // protocol rule that the codec cannot see on its own (a second bitfield, a bitfield after
-  // a have, have-all after a bitfield), in which case the connection should close.
+  // Applies a message received from the peer. Later bitfields / have-alls are merged (aria2
+  // sends them instead of batches of haves). Returns a reason when the message breaks a rule
+  // the codec cannot see (none today; kept so connections have one place to ask).
   std::optional<std::string> on_receive(const message& m);
   // Records the effect of a message we send (our choke/interest flags).
   void on_send(const message& m);

@@ -67,7 +67,9 @@ asio::awaitable<void> torrent::announce_loop() {
   auto self = shared_from_this();
   if (params_.torrent.trackers.empty()) co_return;
   co_await announce_once(tracker::event::started);
-  asio::steady_timer timer(host_.executor());
+  // A member, so stop() can cancel the wait and shutting down is not delayed by it.
+  announce_timer_ = std::make_unique<asio::steady_timer>(host_.executor());
+  auto& timer = *announce_timer_;
   while (*alive_ && !stopping_ && state_ != torrent_state::error) {
     timer.expires_at(std::min(next_announce_, steady::now() + std::chrono::seconds(1)));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -175,6 +175,7 @@ void torrent::start() {
 }
 
 void torrent::fail(const std::string& message) {
+  if (state_ == torrent_state::error) return;  // the first error is the one that matters
   state_ = torrent_state::error;
   error_ = message;
   note("stopped: " + message);
@@ -393,17 +394,15 @@ void torrent::tick(steady::time_point now) {
   if (choker_.due(now)) rechoke(now);
   expire_requests(now);
   connect_more(now);
-  for (auto& [k, p] : peers_) {
-    pump_uploads(p);
-    fill_requests(p);
-  }
+  pump_all_uploads();
+  for (auto& [k, p] : peers_) fill_requests(p);
   if (resume_dirty_ && now - last_resume_ >= host_.settings().resume_interval) save_resume(false);
   if (state_ == torrent_state::seeding) {
     const auto& g = params_.goal;
-    double ratio =
-        params_.torrent.content_size() > 0
-            ? static_cast<double>(uploaded_) / static_cast<double>(params_.torrent.content_size())
-            : 0;
+    double ratio = params_.torrent.content_size() > 0
+                       ? static_cast<double>(uploaded_before_ + uploaded_) /
+                             static_cast<double>(params_.torrent.content_size())
+                       : 0;
     if ((g.kind == seed_goal_kind::ratio && ratio >= g.value) ||
         (g.kind == seed_goal_kind::minutes &&
          now - seeding_since_ >= std::chrono::duration<double>(g.value * 60)) ||
@@ -454,6 +453,7 @@ void torrent::stop(std::function<void()> done) {
     return;
   }
   stopping_ = true;
+  if (announce_timer_) announce_timer_->cancel();
   for (auto& [k, p] : peers_) p.conn->close("shutting down");
   auto self = shared_from_this();
   auto finish = [self, done] {

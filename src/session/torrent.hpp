@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "peer_connection.hpp"
@@ -103,6 +104,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void update_interest(peer_entry& p);
   void fill_requests(peer_entry& p);
   void pump_uploads(peer_entry& p);
+  void pump_all_uploads();
+  bool send_one_upload(peer_entry& p, steady::time_point now);
   void piece_complete(std::uint32_t piece);
   void piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error,
                       std::shared_ptr<piece_buffer> buffer);
@@ -151,6 +154,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::optional<std::string> tracker_id_;
   std::uint32_t tracker_key_ = 0;
   bool completed_announced_ = false;
+  std::size_t upload_turn_ = 0;
+  std::unique_ptr<asio::steady_timer> announce_timer_;
   bool stopping_ = false;
   bool resume_dirty_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

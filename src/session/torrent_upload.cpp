@@ -59,27 +59,54 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
   });
 }
 
-void torrent::pump_uploads(peer_entry& p) {
-  auto now = steady::now();
-  while (!p.ready.empty() && p.conn->queued_bytes() < max_send_queue) {
-    if (p.conn->state().am_choking) {
-      // Choked since the request: BEP 6 peers get an explicit reject, others just lose it.
-      for (auto& [req, data] : p.ready) {
-        if (p.conn->fast_enabled())
-          p.conn->send(wire::reject_request{req.index, req.offset, req.length});
-      }
-      p.ready.clear();
-      return;
+// Sends at most one block to `p`; false when nothing could be sent (nothing ready, socket
+// full, or no upload tokens).
+bool torrent::send_one_upload(peer_entry& p, steady::time_point now) {
+  if (p.ready.empty() || p.conn->queued_bytes() >= max_send_queue) return false;
+  if (p.conn->state().am_choking) {
+    // Choked since the request: BEP 6 peers get an explicit reject, others just lose it.
+    for (auto& [req, data] : p.ready) {
+      if (p.conn->fast_enabled())
+        p.conn->send(wire::reject_request{req.index, req.offset, req.length});
     }
-    auto& [req, data] = p.ready.front();
-    if (!upload_bucket_.unlimited() && upload_bucket_.available(now) < data.size())
-      return;  // tick retries
-    upload_bucket_.consume(data.size(), now);
-    p.conn->send(wire::piece{req.index, req.offset, data});
-    p.up.add(data.size(), now);
-    total_up_.add(data.size(), now);
-    uploaded_ += static_cast<std::int64_t>(data.size());
-    p.ready.pop_front();
+    p.ready.clear();
+    return false;
+  }
+  auto& [req, data] = p.ready.front();
+  if (!upload_bucket_.unlimited() && upload_bucket_.available(now) < data.size()) return false;
+  upload_bucket_.consume(data.size(), now);
+  p.conn->send(wire::piece{req.index, req.offset, data});
+  p.up.add(data.size(), now);
+  total_up_.add(data.size(), now);
+  uploaded_ += static_cast<std::int64_t>(data.size());
+  p.ready.pop_front();
+  return true;
+}
+
+void torrent::pump_uploads(peer_entry& p) {
+  if (!upload_bucket_.unlimited()) {
+    pump_all_uploads();  // a shared limit must be shared fairly
+    return;
+  }
+  auto now = steady::now();
+  while (send_one_upload(p, now)) {
+  }
+}
+
+// Round robin, one block per peer per pass, starting one peer further each time: with an
+// upload limit every unchoked peer gets its share instead of the first one taking it all.
+void torrent::pump_all_uploads() {
+  if (peers_.empty()) return;
+  auto now = steady::now();
+  std::vector<peer_entry*> order;
+  order.reserve(peers_.size());
+  for (auto& [k, p] : peers_) order.push_back(&p);
+  std::rotate(order.begin(),
+              order.begin() + static_cast<std::ptrdiff_t>(upload_turn_++ % order.size()),
+              order.end());
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto* p : order) progress = send_one_upload(*p, now) || progress;
   }
 }
 

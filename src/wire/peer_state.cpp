@@ -16,15 +16,9 @@ void peer_state::set_have(std::uint32_t index) {
 }
 
 std::optional<std::string> peer_state::on_receive(const message& m) {
-  // A bitfield / have-all / have-none announces the peer's pieces once, before any have
-  // (BEP 3, BEP 6). Real clients put other messages first (libtorrent sends its BEP 10
-  // handshake before have-all), so only a second announcement, or one after a have, is a
-  // violation: it would let the peer rewrite what it claimed.
-  auto announcement = [&](const char* what) -> std::optional<std::string> {
-    if (announced_) return std::string(what) + " after the peer already announced its pieces";
-    announced_ = true;
-    return std::nullopt;
-  };
+  // BEP 3 puts the bitfield first, but real clients send more later: aria2 replaces a batch
+  // of haves with a fresh bitfield (or have-all) at any time. Pieces only ever accumulate, so
+  // a later announcement is merged; it can add pieces but never take one away.
   if (std::holds_alternative<choke>(m)) {
     peer_choking = true;
   } else if (std::holds_alternative<unchoke>(m)) {
@@ -34,18 +28,18 @@ std::optional<std::string> peer_state::on_receive(const message& m) {
   } else if (std::holds_alternative<not_interested>(m)) {
     peer_interested = false;
   } else if (const auto* h = std::get_if<have>(&m)) {
-    announced_ = true;  // a later bitfield would contradict it
+    announced_ = true;
     set_have(h->index);
   } else if (const auto* b = std::get_if<bitfield>(&m)) {
-    if (auto e = announcement("bitfield")) return e;
+    announced_ = true;
     for (std::uint32_t i = 0; i < piece_count_; ++i) {
       if (has_piece(b->bits, i)) set_have(i);
     }
   } else if (std::holds_alternative<have_all>(m)) {
-    if (auto e = announcement("have-all")) return e;
+    announced_ = true;
     for (std::uint32_t i = 0; i < piece_count_; ++i) set_have(i);
   } else if (std::holds_alternative<have_none>(m)) {
-    if (auto e = announcement("have-none")) return e;
+    announced_ = true;  // after other announcements it changes nothing: pieces are not taken back
   }
   return std::nullopt;
 }

@@ -51,16 +51,22 @@ TEST(PeerState, HaveAllMakesASeed) {
   EXPECT_TRUE(s.peer_is_seed());
 }
 
-TEST(PeerState, PiecesAreAnnouncedOnce) {
-  std::uint8_t bits[1] = {0x80};
+TEST(PeerState, LaterAnnouncementsAreMerged) {
+  // aria2 sends a fresh bitfield instead of a batch of haves, at any time.
+  std::uint8_t first[1] = {0x80};  // piece 0
+  std::uint8_t later[1] = {0x60};  // pieces 1 and 2
   peer_state a(3);
+  EXPECT_FALSE(a.on_receive(have_none{}));
   EXPECT_FALSE(a.on_receive(have{0}));
-  EXPECT_TRUE(a.on_receive(bitfield{bits}));  // would rewrite the have
+  EXPECT_FALSE(a.on_receive(bitfield{later}));
+  EXPECT_EQ(a.peer_piece_count(), 3u);  // the have is kept, the bitfield adds
+  EXPECT_TRUE(a.peer_is_seed());
   peer_state b(3);
-  EXPECT_FALSE(b.on_receive(bitfield{bits}));
-  auto second = b.on_receive(have_all{});
-  ASSERT_TRUE(second);
-  EXPECT_NE(second->find("already announced"), std::string::npos);
+  EXPECT_FALSE(b.on_receive(bitfield{first}));
+  EXPECT_FALSE(b.on_receive(have_none{}));  // cannot take pieces back
+  EXPECT_TRUE(b.peer_has(0));
+  EXPECT_FALSE(b.on_receive(have_all{}));
+  EXPECT_TRUE(b.peer_is_seed());
   // Other messages may come first: libtorrent sends its extension handshake before have-all.
   peer_state c(3);
   std::uint8_t payload[] = {'d', 'e'};
