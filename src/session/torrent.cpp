@@ -253,6 +253,11 @@ void torrent::detach(peer_connection& c) {
 }
 
 void torrent::update_interest(peer_entry& p) {
+  // Two seeds have nothing to say to each other; the slot is better used by a leecher.
+  if (picker_.complete() && p.conn->state().peer_is_seed()) {
+    p.conn->close("both sides are seeds");
+    return;
+  }
   bool want = !picker_.complete() && picker_.interesting(p.key);
   if (want && !p.conn->state().am_interested) p.conn->send(wire::interested{});
   if (!want && p.conn->state().am_interested) p.conn->send(wire::not_interested{});
