@@ -383,12 +383,19 @@ void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers) {
 
 void torrent::connect_more(steady::time_point now) {
   if (state_ != torrent_state::downloading && state_ != torrent_state::seeding) return;
+  // Dials in progress count against the limit too, or one tick would dial every candidate.
+  std::size_t dialing = 0, attached_outgoing = 0;
+  for (const auto& c : candidates_) dialing += c.connected ? 1 : 0;
+  for (const auto& [k, p] : peers_) attached_outgoing += p.conn->outgoing() ? 1 : 0;
+  std::size_t active =
+      peers_.size() + (dialing > attached_outgoing ? dialing - attached_outgoing : 0);
   for (auto& c : candidates_) {
-    if (peers_.size() >= host_.settings().max_peers_per_torrent) return;
+    if (active >= host_.settings().max_peers_per_torrent) return;
     if (host_.total_connections() >= host_.settings().max_peers_total) return;
     if (c.connected || c.banned || now < c.next_attempt) continue;
     if (c.endpoint.port() == host_.listen_port() && c.endpoint.address().is_loopback()) continue;
     c.connected = true;
+    ++active;
     c.next_attempt = now + std::chrono::seconds(5);
     host_.dial(c.endpoint, info_hash_);
   }

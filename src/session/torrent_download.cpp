@@ -26,6 +26,9 @@ void torrent::fill_requests(peer_entry& p) {
   if (choked && !p.conn->fast_enabled()) return;
   auto now = steady::now();
   std::size_t want = picker::desired_queue(p.down.rate(now), p.reqq, block_size);
+  // In endgame every request duplicates one in flight elsewhere: a few per peer finish the
+  // torrent just as fast, a full pipeline only multiplies the wasted bytes.
+  if (picker_.in_endgame()) want = std::min<std::size_t>(want, 4);
   if (p.requests.size() >= want) return;
   if (!download_bucket_.unlimited() && download_bucket_.available(now) < block_size) return;
   auto blocks = picker_.pick(p.key, want - p.requests.size(), choked);
@@ -38,20 +41,22 @@ void torrent::fill_requests(peer_entry& p) {
 void torrent::on_block(peer_entry& p, const wire::piece& m) {
   auto now = steady::now();
   picker::block b{m.index, m.offset, static_cast<std::uint32_t>(m.data.size())};
+  // Every payload byte counts as downloaded (and against the download limit), wasted or not,
+  // so the counters match what the peers sent.
+  downloaded_ += static_cast<std::int64_t>(m.data.size());
+  total_down_.add(m.data.size(), now);
+  if (!download_bucket_.unlimited()) download_bucket_.consume(m.data.size(), now);
   auto it = std::find_if(p.requests.begin(), p.requests.end(),
                          [&](const outstanding& o) { return o.b == b; });
   if (it == p.requests.end()) {
-    // Not requested from this peer (or already timed out): ignore; a flood is bounded by
-    // the codec's message limit and costs the sender, not us.
+    // Not requested from this peer (cancelled in endgame, or timed out): dropped. A flood is
+    // bounded by the codec's message limit and costs the sender, not us.
     return;
   }
   p.requests.erase(it);
   p.last_block = now;
   p.snubbed = false;
   p.down.add(m.data.size(), now);
-  total_down_.add(m.data.size(), now);
-  downloaded_ += static_cast<std::int64_t>(m.data.size());
-  if (!download_bucket_.unlimited()) download_bucket_.consume(m.data.size(), now);
 
   auto res = picker_.on_block(p.key, b);
   if (res.status == picker::received::accepted) {

@@ -11,8 +11,8 @@
 namespace peerwire::session_detail {
 
 namespace {
-constexpr std::size_t max_served_queue = 500;            // requests held per peer; more are refused
-constexpr std::size_t max_send_queue = 4 * 1024 * 1024;  // bytes queued on a socket before waiting
+constexpr std::size_t max_served_queue = 500;        // requests held per peer; more are refused
+constexpr std::size_t max_send_queue = 1024 * 1024;  // bytes queued on a socket before waiting
 }  // namespace
 
 // ---- seeding -------------------------------------------------------------------------------

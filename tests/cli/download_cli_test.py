@@ -414,11 +414,14 @@ class DownloadCliTest(unittest.TestCase):
              f"(average {s['average_download_rate'] / 1024:.0f} KiB/s)")
 
     def test_max_peers(self):
-        second = self.limited_seeder("0")  # "0" = unlimited: a second full seed
+        # Two slow seeds, so the download lasts long enough for status lines to see the peers
+        # (finished downloads close their connections to seeds).
+        first = self.limited_seeder("512K")
+        second = self.limited_seeder("512K")
         for limit, expect in ((1, 1), (50, 2)):
             with self.subTest(max_peers=limit):
                 d = os.path.join(self.dir, f"dl{limit}")
-                p = self.proc("download", d, peers=[self.seed_port, second.port],
+                p = self.proc("download", d, peers=[first.port, second.port],
                               extra=["--seed-time", "10", "--max-peers", str(limit)],
                               interval=0.1)
                 p.wait_state("seeding", timeout=RUN_TIMEOUT)
