@@ -20,6 +20,7 @@
 #include "peerwire/session.hpp"
 #include "peerwire/storage.hpp"
 #include "peerwire/tracker.hpp"
+#include "piece_cache.hpp"
 
 namespace peerwire::session_detail {
 
@@ -156,6 +157,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   bool completed_announced_ = false;
   std::size_t upload_turn_ = 0;
   std::unique_ptr<asio::steady_timer> announce_timer_;
+  // Whole pieces recently read for uploads (16 MiB at most, shared with the disk threads).
+  std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(16u << 20);
   bool stopping_ = false;
   bool resume_dirty_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

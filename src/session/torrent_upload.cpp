@@ -32,10 +32,24 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
   auto alive = alive_;
   auto ex = host_.executor();
   auto key = p.key;
+  auto cache = read_cache_;
+  auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(r.index));
   asio::post(host_.disk_pool(), [=] {
-    std::vector<std::uint8_t> data(r.length);
-    auto got = storage->read(r.index, r.offset, data);
-    bool ok = static_cast<bool>(got);
+    auto whole = cache->get(r.index);
+    bool ok = true;
+    if (!whole) {
+      auto fresh = std::make_shared<std::vector<std::uint8_t>>(piece_size);
+      ok = static_cast<bool>(storage->read(r.index, 0, *fresh));
+      if (ok) cache->put(r.index, fresh);
+      whole = std::move(fresh);
+    }
+    // The codec already bounds offset + length by the piece size.
+    std::vector<std::uint8_t> data;
+    if (ok && static_cast<std::size_t>(r.offset) + r.length <= whole->size()) {
+      data.assign(whole->begin() + r.offset, whole->begin() + r.offset + r.length);
+    } else {
+      ok = false;
+    }
     asio::post(ex, [=, data = std::move(data)]() mutable {
       if (!*alive) return;
       auto it = self->peers_.find(key);

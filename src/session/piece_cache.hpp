@@ -1,0 +1,52 @@
+// A small read cache for seeding: the whole piece is read once when a peer asks for its first
+// block, and the following blocks (peers ask for a piece block after block) come from memory.
+// One pread per piece instead of one per 16 KiB block. Shared by the disk threads.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace peerwire::session_detail {
+
+class piece_cache {
+ public:
+  using piece_data = std::shared_ptr<const std::vector<std::uint8_t>>;
+
+  explicit piece_cache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  piece_data get(std::uint32_t piece) {
+    std::lock_guard lock(mu_);
+    for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+      if (it->first == piece) {
+        lru_.splice(lru_.begin(), lru_, it);  // most recently used first
+        return it->second;
+      }
+    }
+    return nullptr;
+  }
+
+  void put(std::uint32_t piece, piece_data data) {
+    std::lock_guard lock(mu_);
+    for (const auto& [p, d] : lru_) {
+      if (p == piece) return;  // another disk thread read it meanwhile
+    }
+    bytes_ += data->size();
+    lru_.emplace_front(piece, std::move(data));
+    // Always keep the newest piece, even if it alone exceeds the budget.
+    while (bytes_ > max_bytes_ && lru_.size() > 1) {
+      bytes_ -= lru_.back().second->size();
+      lru_.pop_back();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::pair<std::uint32_t, piece_data>> lru_;
+  std::size_t bytes_ = 0;
+  std::size_t max_bytes_;
+};
+
+}  // namespace peerwire::session_detail
