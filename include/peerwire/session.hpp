@@ -30,7 +30,7 @@ struct session_settings {
   // Human-readable notes (tracker warnings, bans, disk errors), called on the network thread.
   std::function<void(const std::string& torrent, const std::string& text)> log;
   // Test hooks: shorter timers.
-  std::chrono::milliseconds tick{250};  // choking, timeouts, connecting, status snapshots
+  std::chrono::milliseconds tick{250};            // choking, timeouts, connecting, status snapshots
   std::chrono::seconds announce_interval_cap{0};  // when non-zero, re-announce at least this often
 };
 
