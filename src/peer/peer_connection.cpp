@@ -15,6 +15,7 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_queued_bytes = 16u << 20;
 
 std::string endpoint_name(const tcp::endpoint& e) {
   if (e.address().is_v6()) return fmt::format("[{}]:{}", e.address().to_string(), e.port());
@@ -83,6 +84,11 @@ void peer_connection::send(const wire::message& m) {
   state_.on_send(m);
   trace(true, wire::describe(m, state_.piece_count()));
   queued_bytes_ += bytes.size();
+  if (queued_bytes_ > max_queued_bytes) {
+    // Our own senders stop at 1 MiB; beyond this the peer is not reading at all.
+    end("the peer stopped reading: over 16 MiB waiting to be sent");
+    return;
+  }
   queue_.push_back(std::move(bytes));
   wake_.cancel();
 }
@@ -326,7 +332,10 @@ asio::awaitable<void> peer_connection::write_loop() {
       batch.insert(batch.end(), queue_.front().begin(), queue_.front().end());
       queue_.pop_front();
     }
+    writing_ = true;
+    write_started_ = steady::now();
     auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(batch), tuple_awaitable);
+    writing_ = false;
     if (!open_) co_return;
     if (ec) {
       end("write failed: " + ec.message());
@@ -340,18 +349,27 @@ asio::awaitable<void> peer_connection::write_loop() {
 asio::awaitable<void> peer_connection::watchdog() {
   asio::steady_timer t(socket_.get_executor());
   while (open_) {
-    auto keepalive_due = last_sent_ + settings_.keepalive_interval;
+    auto now = steady::now();
+    // While bytes are queued or being written a keep-alive is pointless; check again in a
+    // second rather than at a deadline that has already passed (that would spin).
+    bool sending = writing_ || !queue_.empty();
+    auto keepalive_due =
+        sending ? now + std::chrono::seconds(1) : last_sent_ + settings_.keepalive_interval;
     auto idle_due = last_received_ + settings_.idle_timeout;
     t.expires_at(std::min(keepalive_due, idle_due));
     co_await t.async_wait(tuple_awaitable);
     if (!open_) co_return;
-    auto now = steady::now();
+    now = steady::now();
     if (now >= last_received_ + settings_.idle_timeout) {
       end(fmt::format("idle: nothing received for {:.1f} s",
                       static_cast<double>(settings_.idle_timeout.count()) / 1000.0));
       co_return;
     }
-    if (now >= last_sent_ + settings_.keepalive_interval && queue_.empty()) {
+    if (writing_ && now - write_started_ > settings_.idle_timeout) {
+      end("the peer stopped reading: a write made no progress");
+      co_return;
+    }
+    if (!writing_ && queue_.empty() && now >= last_sent_ + settings_.keepalive_interval) {
       send(wire::keep_alive{});
       last_sent_ = now;  // the write loop updates it again once the bytes are out
     }

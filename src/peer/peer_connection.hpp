@@ -143,6 +143,8 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   bool fast_ = false;
   bool extensions_ = false;
   std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  steady::time_point write_started_{};
   std::string close_reason_;
   std::string io_error_;
 };

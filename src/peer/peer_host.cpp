@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
@@ -78,7 +79,17 @@ asio::awaitable<void> peer_host::accept_loop() {
   while (!stopping_ && acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
     if (stopping_ || ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;  // e.g. the peer reset before we accepted: keep serving others
+    if (ec) {
+      // Out of file descriptors and the like: pause instead of spinning on the error.
+      asio::steady_timer pause(ex_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (connections_.size() >= max_connections_) {
+      boost::system::error_code ignored;
+      socket.close(ignored);  // over the limit before any handshake: refuse cheaply
+      continue;
+    }
     start(std::make_shared<peer_connection>(std::move(socket), *this, settings_, trace_));
   }
 }

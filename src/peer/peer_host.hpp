@@ -38,6 +38,8 @@ class peer_host : public torrent_directory {
   // Dials a peer for a torrent added before (or known to the directory).
   std::shared_ptr<peer_connection> connect(const tcp::endpoint& remote, const sha1_hash& info_hash);
   const connection_settings& settings() const { return settings_; }
+  // Connections (both directions) beyond which incoming sockets are closed unanswered.
+  void set_max_connections(std::size_t n) { max_connections_ = n; }
 
   // Stops accepting and closes every connection.
   void shutdown(const std::string& reason);
@@ -61,6 +63,7 @@ class peer_host : public torrent_directory {
   std::vector<std::shared_ptr<peer_connection>> connections_;
   bool stopping_ = false;
   const torrent_directory* directory_ = nullptr;
+  std::size_t max_connections_ = 500;
 };
 
 }  // namespace peerwire::peer

@@ -70,12 +70,12 @@ struct session::impl : torrent_host, peer::torrent_directory {
 
   void publish(std::chrono::steady_clock::time_point now) {
     std::vector<torrent_status> snap;
-    bool done = !torrents_.empty() || pending_adds_ == 0;
+    bool done = true;
     for (auto& t : torrents_) {
       snap.push_back(t->status(now));
       done = done && t->done();
     }
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mu_);  // pending_adds_ is written by add_torrent() on other threads
     snapshot_ = std::move(snap);
     all_done_ = done && pending_adds_ == 0 && !torrents_.empty();
   }
@@ -114,6 +114,7 @@ result<std::uint16_t> session::start() {
   lo.address = boost::asio::ip::make_address(s.settings_.bind_address, ec);
   if (ec) return make_error("'" + s.settings_.bind_address + "' is not an IP address to listen on");
   lo.port = s.settings_.listen_port;
+  s.host_->set_max_connections(s.settings_.max_peers_total);
   auto port = s.host_->listen(lo);
   if (!port) return port.error();
   s.host_->on_connection = [&s](peer::peer_connection& c) {

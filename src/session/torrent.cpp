@@ -150,7 +150,8 @@ void torrent::start() {
         if (*alive) self->checking_progress_ = f;
       });
     };
-    auto checked = self->storage_->check_pieces(to_check, threads, progress, nullptr);
+    auto checked =
+        self->storage_->check_pieces(to_check, threads, progress, self->check_stop_.get());
     asio::post(ex, [self, alive, checked = std::move(checked), trusted, full_check]() mutable {
       if (!*alive) return;
       if (!checked) {
@@ -176,6 +177,7 @@ void torrent::start() {
 
 void torrent::fail(const std::string& message) {
   if (state_ == torrent_state::error) return;  // the first error is the one that matters
+  check_stop_->store(true);
   state_ = torrent_state::error;
   error_ = message;
   note("stopped: " + message);
@@ -213,12 +215,21 @@ void torrent::attach(std::shared_ptr<peer_connection> c) {
     return;
   }
   auto key = next_key_++;
+  // Kept to ban a peer found lying after it left; bounded (oldest keys go first).
+  if (peer_ids_.size() >= 10'000) peer_ids_.erase(peer_ids_.begin());
   peer_ids_[key] = id;
   peer_entry& p = peers_[key];
   p.conn = c;
   p.key = key;
   p.connected_at = p.last_block = steady::now();
   picker_.add_peer(key);
+  // Our greeting was built when the connection started; announce what was verified since.
+  if (const auto& greeted = c->torrent(); greeted && !greeted->we_are_seed) {
+    for (std::uint32_t i = 0; i < params_.torrent.piece_count(); ++i) {
+      bool announced = !greeted->our_bitfield.empty() && wire::has_piece(greeted->our_bitfield, i);
+      if (picker_.have(i) && !announced) c->send(wire::have{i});
+    }
+  }
   c->on_message = [this, key, alive = alive_](peer_connection&, const wire::message& m) {
     if (!*alive) return;
     auto it = peers_.find(key);
@@ -382,6 +393,7 @@ void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers) {
 }
 
 void torrent::connect_more(steady::time_point now) {
+  if (stopping_) return;
   if (state_ != torrent_state::downloading && state_ != torrent_state::seeding) return;
   // Dials in progress count against the limit too, or one tick would dial every candidate.
   std::size_t dialing = 0, attached_outgoing = 0;
@@ -432,6 +444,16 @@ void torrent::save_resume(bool final_save, std::function<void()> done) {
     if (done) done();
     return;
   }
+  (void)final_save;
+  // One save at a time: concurrent saves would share the temp file, and one could rename a
+  // record while another's flush is still running. A request during a save runs after it.
+  if (done) save_waiters_.push_back(std::move(done));
+  if (saving_) {
+    save_again_ = true;
+    return;
+  }
+  saving_ = true;
+  save_again_ = false;
   last_resume_ = steady::now();
   resume_dirty_ = false;
   storage::resume_data rd;
@@ -444,7 +466,8 @@ void torrent::save_resume(bool final_save, std::function<void()> done) {
   auto path = *params_.resume_file;
   auto self = shared_from_this();
   auto ex = host_.executor();
-  (void)final_save;
+  auto waiters = std::move(save_waiters_);
+  save_waiters_.clear();
   // Data first, then the record that claims it: after a crash the resume file never claims a
   // piece that is not on disk.
   asio::post(host_.disk_pool(), [=]() mutable {
@@ -452,9 +475,13 @@ void torrent::save_resume(bool final_save, std::function<void()> done) {
     auto flushed = storage->flush();
     rd.files = storage->stamps();
     auto saved = flushed ? storage::save_resume_atomically(path, rd) : flushed;
-    asio::post(ex, [self, saved = static_cast<bool>(saved), done] {
+    asio::post(ex, [self, saved = static_cast<bool>(saved), waiters]() {
+      self->saving_ = false;
       if (!saved) self->note("cannot save resume data");
-      if (done) done();
+      if (self->save_again_) {
+        self->save_resume(false);  // runs the waiters that arrived meanwhile when it finishes
+      }
+      for (const auto& w : waiters) w();
     });
   });
 }
@@ -465,6 +492,7 @@ void torrent::stop(std::function<void()> done) {
     return;
   }
   stopping_ = true;
+  check_stop_->store(true);  // a running check must not hold up shutdown
   if (announce_timer_) announce_timer_->cancel();
   for (auto& [k, p] : peers_) p.conn->close("shutting down");
   auto self = shared_from_this();

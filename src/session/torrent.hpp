@@ -2,6 +2,7 @@
 // choker) to the peer connections, the disk pool and the trackers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -157,6 +158,9 @@ class torrent : public std::enable_shared_from_this<torrent> {
   bool completed_announced_ = false;
   std::size_t upload_turn_ = 0;
   std::unique_ptr<asio::steady_timer> announce_timer_;
+  std::shared_ptr<std::atomic<bool>> check_stop_ = std::make_shared<std::atomic<bool>>(false);
+  bool saving_ = false, save_again_ = false;
+  std::vector<std::function<void()>> save_waiters_;
   // Whole pieces recently read for uploads (16 MiB at most, shared with the disk threads).
   std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(16u << 20);
   bool stopping_ = false;

@@ -13,6 +13,7 @@ namespace peerwire::session_detail {
 namespace {
 constexpr std::size_t max_served_queue = 500;        // requests held per peer; more are refused
 constexpr std::size_t max_send_queue = 1024 * 1024;  // bytes queued on a socket before waiting
+constexpr std::size_t max_cached_piece = 4u << 20;   // larger pieces are read block by block
 }  // namespace
 
 // ---- seeding -------------------------------------------------------------------------------
@@ -22,7 +23,9 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
   auto reject = [&] {
     if (p.conn->fast_enabled()) p.conn->send(wire::reject_request{r.index, r.offset, r.length});
   };
-  if (!allowed || !picker_.have(r.index) || p.serving.size() >= max_served_queue) {
+  // Requests waiting for the disk and blocks read but not yet sent both count: a peer that
+  // stops reading its socket cannot make us hold more than max_served_queue blocks.
+  if (!allowed || !picker_.have(r.index) || p.serving.size() + p.ready.size() >= max_served_queue) {
     reject();
     return;
   }
@@ -35,20 +38,28 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
   auto cache = read_cache_;
   auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(r.index));
   asio::post(host_.disk_pool(), [=] {
-    auto whole = cache->get(r.index);
-    bool ok = true;
-    if (!whole) {
-      auto fresh = std::make_shared<std::vector<std::uint8_t>>(piece_size);
-      ok = static_cast<bool>(storage->read(r.index, 0, *fresh));
-      if (ok) cache->put(r.index, fresh);
-      whole = std::move(fresh);
-    }
-    // The codec already bounds offset + length by the piece size.
+    // Whole pieces are cached only when they are small enough that reading one for a single
+    // block is cheap; a peer asking one block of each huge piece gets exactly what it asked.
+    bool cacheable = piece_size <= max_cached_piece;
     std::vector<std::uint8_t> data;
-    if (ok && static_cast<std::size_t>(r.offset) + r.length <= whole->size()) {
-      data.assign(whole->begin() + r.offset, whole->begin() + r.offset + r.length);
+    bool ok = true;
+    if (!cacheable) {
+      data.resize(r.length);
+      ok = static_cast<bool>(storage->read(r.index, r.offset, data));
     } else {
-      ok = false;
+      auto whole = cache->get(r.index);
+      if (!whole) {
+        auto fresh = std::make_shared<std::vector<std::uint8_t>>(piece_size);
+        ok = static_cast<bool>(storage->read(r.index, 0, *fresh));
+        if (ok) cache->put(r.index, fresh);
+        whole = std::move(fresh);
+      }
+      // The codec already bounds offset + length by the piece size; checked again here.
+      if (ok && static_cast<std::size_t>(r.offset) + r.length <= whole->size()) {
+        data.assign(whole->begin() + r.offset, whole->begin() + r.offset + r.length);
+      } else {
+        ok = false;
+      }
     }
     asio::post(ex, [=, data = std::move(data)]() mutable {
       if (!*alive) return;
