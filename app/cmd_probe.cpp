@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "files.hpp"
+#include "peer_address.hpp"
 #include "peerwire/magnet.hpp"
 #include "peerwire/metainfo.hpp"
 #include "peerwire/probe.hpp"
@@ -269,25 +270,6 @@ void print_json(const probe_report& r, const probe_options& o,
   j["ok"] = r.handshake == handshake_outcome::complete && !r.same_peer_id_as_ours;
   std::string text = json_text(j);
   std::fwrite(text.data(), 1, text.size(), stdout);
-}
-
-// "host:port", "[v6]:port".
-bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
-  std::size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon + 1 == s.size()) return false;
-  host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) return false;
-  unsigned long v = 0;
-  for (char c : s.substr(colon + 1)) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<unsigned long>(c - '0');
-    if (v > 65535) return false;
-  }
-  if (v == 0) return false;
-  port = static_cast<std::uint16_t>(v);
-  return true;
 }
 
 }  // namespace

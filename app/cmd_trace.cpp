@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "files.hpp"
+#include "peer_address.hpp"
 #include "peer_host.hpp"
 #include "peerwire/magnet.hpp"
 #include "peerwire/metainfo.hpp"
@@ -87,27 +88,16 @@ int run_trace(const trace_cli_options& opt) {
   boost::asio::io_context io;
   std::vector<peer::tcp::endpoint> targets;
   for (const auto& p : opt.peers) {
-    std::string host, port_text;
-    std::size_t colon = p.rfind(':');
-    if (colon == std::string::npos) {
-      std::fprintf(stderr, "peerwire: --peer '%s' is not HOST:PORT\n", printable(p).c_str());
-      return exit_usage;
-    }
-    host = p.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-      host = host.substr(1, host.size() - 2);
-    port_text = p.substr(colon + 1);
-    bool port_ok = !port_text.empty() && port_text.size() <= 5 &&
-                   port_text.find_first_not_of("0123456789") == std::string::npos &&
-                   std::stoul(port_text) >= 1 && std::stoul(port_text) <= 65535;
-    if (host.empty() || !port_ok) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!split_host_port(p, host, port)) {
       std::fprintf(stderr, "peerwire: --peer '%s' is not HOST:PORT with a port from 1 to 65535\n",
                    printable(p).c_str());
       return exit_usage;
     }
     boost::system::error_code ec;
     peer::tcp::resolver resolver(io);
-    auto results = resolver.resolve(host, port_text, ec);
+    auto results = resolver.resolve(host, std::to_string(port), ec);
     if (ec || results.empty()) {
       std::fprintf(stderr, "peerwire: cannot resolve --peer '%s': %s\n", printable(p).c_str(),
                    ec ? ec.message().c_str() : "no address");

@@ -7,23 +7,31 @@
 
 namespace peerwire::app {
 
-std::optional<std::string> resolve_peer_address(const std::string& text, std::string& error) {
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
   std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    error = "'" + text + "' is not HOST:PORT";
-    return std::nullopt;
-  }
-  std::string host = text.substr(0, colon);
-  std::string port = text.substr(colon + 1);
+  if (colon == std::string::npos) return false;
+  host = text.substr(0, colon);
+  std::string digits = text.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  bool port_ok = !port.empty() && port.size() <= 5 &&
-                 port.find_first_not_of("0123456789") == std::string::npos &&
-                 std::stoul(port) >= 1 && std::stoul(port) <= 65535;
-  if (host.empty() || !port_ok) {
+  if (host.empty() || digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  unsigned long v = std::stoul(digits);
+  if (v < 1 || v > 65535) return false;
+  port = static_cast<std::uint16_t>(v);
+  return true;
+}
+
+std::optional<std::string> resolve_peer_address(const std::string& text, std::string& error) {
+  std::string host;
+  std::uint16_t port_number = 0;
+  if (!split_host_port(text, host, port_number)) {
     error = "'" + text + "' is not HOST:PORT with a port from 1 to 65535";
     return std::nullopt;
   }
+  std::string port = std::to_string(port_number);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -186,13 +186,6 @@ void torrent::fail(const std::string& message) {
 
 // ---- peers -------------------------------------------------------------------------------
 
-torrent::peer_entry* torrent::find(peer_connection& c) {
-  for (auto& [k, p] : peers_) {
-    if (p.conn.get() == &c) return &p;
-  }
-  return nullptr;
-}
-
 void torrent::attach(std::shared_ptr<peer_connection> c) {
   if (state_ == torrent_state::error || state_ == torrent_state::checking || stopping_) {
     c->close(state_ == torrent_state::checking ? "still checking existing data"
@@ -272,7 +265,6 @@ void torrent::update_interest(peer_entry& p) {
   bool want = !picker_.complete() && picker_.interesting(p.key);
   if (want && !p.conn->state().am_interested) p.conn->send(wire::interested{});
   if (!want && p.conn->state().am_interested) p.conn->send(wire::not_interested{});
-  p.interesting = want;
 }
 
 void torrent::on_message(peer_entry& p, const wire::message& m) {
@@ -420,7 +412,7 @@ void torrent::tick(steady::time_point now) {
   connect_more(now);
   pump_all_uploads();
   for (auto& [k, p] : peers_) fill_requests(p);
-  if (resume_dirty_ && now - last_resume_ >= host_.settings().resume_interval) save_resume(false);
+  if (resume_dirty_ && now - last_resume_ >= host_.settings().resume_interval) save_resume();
   if (state_ == torrent_state::seeding) {
     const auto& g = params_.goal;
     double ratio = params_.torrent.content_size() > 0
@@ -439,12 +431,11 @@ void torrent::tick(steady::time_point now) {
 
 // ---- resume data ---------------------------------------------------------------------------
 
-void torrent::save_resume(bool final_save, std::function<void()> done) {
+void torrent::save_resume(std::function<void()> done) {
   if (!storage_ || !params_.resume_file) {
     if (done) done();
     return;
   }
-  (void)final_save;
   // One save at a time: concurrent saves would share the temp file, and one could rename a
   // record while another's flush is still running. A request during a save runs after it.
   if (done) save_waiters_.push_back(std::move(done));
@@ -479,7 +470,7 @@ void torrent::save_resume(bool final_save, std::function<void()> done) {
       self->saving_ = false;
       if (!saved) self->note("cannot save resume data");
       if (self->save_again_) {
-        self->save_resume(false);  // runs the waiters that arrived meanwhile when it finishes
+        self->save_resume();  // runs the waiters that arrived meanwhile when it finishes
       }
       for (const auto& w : waiters) w();
     });
@@ -505,7 +496,7 @@ void torrent::stop(std::function<void()> done) {
     return;
   }
   asio::co_spawn(host_.executor(), announce_once(tracker::event::stopped),
-                 [self, finish](std::exception_ptr) { self->save_resume(true, finish); });
+                 [self, finish](std::exception_ptr) { self->save_resume(finish); });
 }
 
 torrent_status torrent::status(steady::time_point now) const {

@@ -78,7 +78,6 @@ class torrent : public std::enable_shared_from_this<torrent> {
     std::deque<std::pair<wire::request, std::vector<std::uint8_t>>> ready;  // read, to send
     std::uint32_t reqq = 250;
     bool snubbed = false;
-    bool interesting = false;
   };
   struct piece_buffer {
     std::vector<std::uint8_t> data;
@@ -116,12 +115,11 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void expire_requests(steady::time_point now);
   void connect_more(steady::time_point now);
   void maybe_finish_download();
-  void save_resume(bool final_save, std::function<void()> done = {});
+  void save_resume(std::function<void()> done = {});
   void fail(const std::string& message);
   void add_candidates(const std::vector<tracker::peer_endpoint>& peers);
   asio::awaitable<void> announce_loop();
   asio::awaitable<void> announce_once(tracker::event ev);
-  peer_entry* find(peer_connection& c);
   void note(const std::string& text);
   std::int64_t left() const;
 

@@ -179,7 +179,7 @@ void torrent::maybe_finish_download() {
     state_ = torrent_state::seeding;
     seeding_since_ = steady::now();
     note("download complete");
-    save_resume(false);  // flushes the files first, on the disk pool
+    save_resume();  // flushes the files first, on the disk pool
     for (auto& [k, p] : peers_) update_interest(p);
     if (!completed_announced_) {
       completed_announced_ = true;
