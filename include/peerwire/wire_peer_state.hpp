@@ -13,8 +13,14 @@ namespace peerwire::wire {
 
 class peer_state {
  public:
-  // piece_count 0 = not known yet (magnet before metadata): pieces are then not tracked.
+  // piece_count 0 = not known yet (magnet before metadata): what the peer announces is then
+  // kept as raw bits and checked by set_piece_count() once the metadata arrives.
   explicit peer_state(std::uint32_t piece_count = 0);
+
+  // The metadata arrived: sizes the piece set and applies what the peer announced before.
+  // Returns a reason when that breaks the rules now checkable (bitfield of the wrong size or
+  // with spare bits set, a have beyond the last piece). Only valid while piece_count() is 0.
+  std::optional<std::string> set_piece_count(std::uint32_t piece_count);
 
   // Both ends start choking and not interested (BEP 3).
   bool am_choking = true;
@@ -43,6 +49,12 @@ class peer_state {
   std::vector<bool> have_;
   std::uint32_t have_count_ = 0;
   bool announced_ = false;  // bitfield/have-all/have-none (or a have) seen
+
+  // Before the metadata (piece_count_ == 0): announcements kept for set_piece_count().
+  std::vector<std::uint8_t> pending_bits_;  // OR of bitfields and haves, MSB first
+  std::size_t pending_bitfield_bytes_ = 0;  // size of the last bitfield (0: none)
+  bool pending_all_ = false;
+  bool pending_out_of_range_ = false;  // a have beyond any torrent we would accept
 };
 
 }  // namespace peerwire::wire

@@ -21,6 +21,20 @@ std::optional<std::string> address_text(std::string_view raw) {
   return std::nullopt;
 }
 
+std::optional<std::string> address_bytes(std::string_view text) {
+  // inet_pton needs a NUL-terminated string; anything longer than an IPv6 text is not one.
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;  // c_str() would cut it
+  const std::string z(text);
+  unsigned char buf[16] = {};
+  if (z.find(':') == std::string::npos) {
+    if (inet_pton(AF_INET, z.c_str(), buf) != 1) return std::nullopt;
+    return std::string(reinterpret_cast<const char*>(buf), 4);
+  }
+  if (inet_pton(AF_INET6, z.c_str(), buf) != 1) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(buf), 16);
+}
+
 result<handshake> parse_handshake(std::span<const std::uint8_t> payload) {
   std::string_view bytes(reinterpret_cast<const char*>(payload.data()), payload.size());
   // An extension handshake is small; the cap keeps a hostile one from costing much.
@@ -60,6 +74,8 @@ result<handshake> parse_handshake(std::span<const std::uint8_t> payload) {
       if (value.is_string()) h.ipv6 = address_text(value.as_string());
     } else if (key == "upload_only") {
       h.upload_only = value.is_int() && value.as_int() != 0;
+    } else if (key == "e") {
+      h.prefers_encryption = value.is_int() && value.as_int() != 0;
     } else {
       h.other_keys.emplace_back(key);
     }
@@ -76,6 +92,18 @@ std::string encode_handshake(const handshake& h) {
   if (h.reqq) d["reqq"] = static_cast<std::int64_t>(*h.reqq);
   if (h.metadata_size) d["metadata_size"] = *h.metadata_size;
   if (h.upload_only) d["upload_only"] = 1;
+  if (h.prefers_encryption) d["e"] = 1;
+  // Raw bytes on the wire; the struct keeps text so parse and encode agree on one form.
+  // `size` 0 accepts either family ("yourip"); "ipv4"/"ipv6" only carry their own.
+  auto put_address = [&d](const char* key, const std::optional<std::string>& text,
+                          std::size_t size) {
+    if (!text) return;
+    auto raw = address_bytes(*text);
+    if (raw && (size == 0 || raw->size() == size)) d[key] = std::move(*raw);
+  };
+  put_address("yourip", h.your_ip, 0);
+  put_address("ipv4", h.ipv4, 4);
+  put_address("ipv6", h.ipv6, 16);
   return bencode::encode(bencode::value(std::move(d)));
 }
 

@@ -70,3 +70,44 @@ TEST(ExtHandshake, EncodeRoundTrip) {
   EXPECT_EQ(back->client, h.client);
   EXPECT_EQ(back->listen_port, h.listen_port);
 }
+
+TEST(ExtHandshake, EncodesAddressesAsRawBytesAndEncryption) {
+  ext::handshake h;
+  h.extensions = {{"ut_metadata", 2}};
+  h.your_ip = "10.1.2.3";
+  h.ipv6 = "2001:db8::1";
+  h.ipv4 = "::1";  // wrong family for "ipv4": left out
+  h.prefers_encryption = true;
+  h.upload_only = true;
+  std::string bytes = ext::encode_handshake(h);
+  EXPECT_NE(bytes.find(std::string("6:yourip4:\x0a\x01\x02\x03", 14)), std::string::npos) << bytes;
+  EXPECT_NE(bytes.find("1:ei1e"), std::string::npos);
+  EXPECT_EQ(bytes.find("4:ipv4"), std::string::npos);
+  auto back = parse(bytes);
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->your_ip, "10.1.2.3");
+  EXPECT_EQ(back->ipv6, "2001:db8::1");
+  EXPECT_FALSE(back->ipv4);
+  EXPECT_TRUE(back->prefers_encryption);
+  EXPECT_TRUE(back->upload_only);
+  EXPECT_TRUE(back->other_keys.empty());
+
+  h.your_ip = "not an address";
+  EXPECT_EQ(ext::encode_handshake(h).find("yourip"), std::string::npos);
+}
+
+TEST(ExtHandshake, AddressBytes) {
+  EXPECT_EQ(ext::address_bytes("127.0.0.1"), std::string("\x7f\x00\x00\x01", 4));
+  auto v6 = ext::address_bytes("::1");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->size(), 16u);
+  EXPECT_EQ(ext::address_text(*v6), "::1");
+  EXPECT_EQ(ext::address_bytes("::ffff:1.2.3.4")->size(), 16u);
+  EXPECT_FALSE(ext::address_bytes(""));
+  EXPECT_FALSE(ext::address_bytes("1.2.3"));
+  EXPECT_FALSE(ext::address_bytes("256.1.1.1"));
+  EXPECT_FALSE(ext::address_bytes("[::1]"));
+  EXPECT_FALSE(ext::address_bytes("example.org"));
+  EXPECT_FALSE(ext::address_bytes(std::string(100, '1')));
+  EXPECT_FALSE(ext::address_bytes(std::string("1.2.3.4\0", 8)));
+}

@@ -82,3 +82,55 @@ TEST(PeerState, UnknownPieceCountTracksNothing) {
   EXPECT_FALSE(s.peer_has(7));
   EXPECT_FALSE(s.peer_is_seed());
 }
+
+// Magnet downloads: announcements made before the metadata are kept and checked afterwards.
+TEST(PeerState, AnnouncementsBeforeMetadataApplyWhenSized) {
+  peer_state s(0);
+  std::uint8_t bits[2] = {0b10000000, 0b01000000};  // pieces 0 and 9
+  EXPECT_FALSE(s.on_receive(bitfield{bits}));
+  EXPECT_FALSE(s.on_receive(have{3}));
+  EXPECT_EQ(s.peer_piece_count(), 0u);
+  EXPECT_FALSE(s.set_piece_count(10));
+  EXPECT_EQ(s.piece_count(), 10u);
+  EXPECT_EQ(s.peer_piece_count(), 3u);
+  EXPECT_TRUE(s.peer_has(0));
+  EXPECT_TRUE(s.peer_has(3));
+  EXPECT_TRUE(s.peer_has(9));
+  EXPECT_FALSE(s.peer_has(1));
+}
+
+TEST(PeerState, HaveAllBeforeMetadataMakesASeed) {
+  peer_state s(0);
+  EXPECT_FALSE(s.on_receive(have_all{}));
+  EXPECT_FALSE(s.set_piece_count(13));
+  EXPECT_TRUE(s.peer_is_seed());
+}
+
+TEST(PeerState, BadAnnouncementsBeforeMetadataAreCaughtWhenSized) {
+  {
+    peer_state s(0);
+    std::uint8_t bits[3] = {0xff, 0xff, 0x00};
+    EXPECT_FALSE(s.on_receive(bitfield{bits}));
+    auto err = s.set_piece_count(10);  // needs 2 bytes
+    ASSERT_TRUE(err);
+    EXPECT_NE(err->find("3 bytes"), std::string::npos) << *err;
+  }
+  {
+    peer_state s(0);
+    std::uint8_t bits[2] = {0xff, 0xff};  // 16 bits set, 10 pieces: spare bits
+    EXPECT_FALSE(s.on_receive(bitfield{bits}));
+    auto err = s.set_piece_count(10);
+    ASSERT_TRUE(err);
+    EXPECT_NE(err->find("spare"), std::string::npos) << *err;
+  }
+  {
+    peer_state s(0);
+    EXPECT_FALSE(s.on_receive(have{12}));
+    EXPECT_TRUE(s.set_piece_count(10));
+  }
+  {
+    peer_state s(0);
+    EXPECT_FALSE(s.on_receive(have{0xfffffff0u}));  // kept as a flag, not as 512 MB of bits
+    EXPECT_TRUE(s.set_piece_count(10));
+  }
+}
