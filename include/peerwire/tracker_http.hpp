@@ -5,10 +5,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "peerwire/result.hpp"
 #include "peerwire/tracker.hpp"
+#include "peerwire/tracker_policy.hpp"
+#include "peerwire/tracker_scrape.hpp"
 
 namespace peerwire::tracker {
 
@@ -22,6 +26,12 @@ struct http_options {
   // Certificate chain and host name checks against the system CA store. Only turn this off
   // for testing: without it any on-path attacker can answer for the tracker.
   bool verify_tls = true;
+  // HTTP redirects (and the first request) are always limited to http and https; a redirect
+  // from a public address to a loopback, private or link-local one is refused
+  // (tracker_policy.hpp), judged on the addresses the target resolves to.
+  // Test hook: how a connected or resolved address ("1.2.3.4", "::1") is classified for that
+  // rule; empty means classify_address. Tests on loopback use it to play a public tracker.
+  std::function<address_class(std::string_view address)> classify;
   // Extra trusted CA certificates (PEM), added to the system store; for tests and private
   // trackers with their own CA.
   std::string extra_ca_pem;
@@ -46,5 +56,12 @@ boost::asio::awaitable<result<std::string>> http_get(std::string url, http_optio
 // which some trackers use); anything else that is not a 200 bencoded reply is an error.
 boost::asio::awaitable<result<announce_response>> announce(std::string announce_base,
                                                            announce_request req, http_options opts);
+
+// BEP 48 scrape of an http(s) tracker: derives the scrape URL from the announce URL (an error
+// says when the tracker has none), fetches it for `hashes` and parses the reply. A bencoded
+// "failure reason" is a successful call with scrape_response::failure_reason set.
+boost::asio::awaitable<result<scrape_response>> scrape(std::string announce_url,
+                                                       std::vector<sha1_hash> hashes,
+                                                       http_options opts);
 
 }  // namespace peerwire::tracker

@@ -26,8 +26,10 @@
 #include <memory>
 #include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "peerwire/tracker_http.hpp"
+#include "peerwire/tracker_policy.hpp"
 
 namespace peerwire::tracker {
 namespace {
@@ -46,6 +48,7 @@ struct raw_reply {
   unsigned status = 0;
   std::string body;
   std::string location;
+  address_class peer = address_class::public_net;  // of the address we connected to
 };
 
 // What one request needs to know besides the URL.
@@ -53,6 +56,9 @@ struct call_context {
   const http_options& opts;
   steady::time_point deadline;
   ssl::context* tls = nullptr;  // set when the URL is https
+  // Set once the redirect chain has been through a public address: from then on only public
+  // addresses may be connected to (request forgery towards the local network).
+  bool public_only = false;
 
   failure timeout(std::string_view doing) const {
     return make_error("timed out after " + std::to_string(opts.timeout.count()) + " ms " +
@@ -69,6 +75,15 @@ std::string excerpt(std::string_view s) {
   }
   if (s.size() > max_shown) out += "...";
   return out;
+}
+
+address_class class_of(const asio::ip::address& a) {
+  if (a.is_v4()) {
+    auto b = a.to_v4().to_bytes();
+    return classify_address(std::span<const std::uint8_t>(b));
+  }
+  auto b = a.to_v6().to_bytes();
+  return classify_address(std::span<const std::uint8_t>(b));
 }
 
 bool is_redirect(unsigned status) {
@@ -141,11 +156,30 @@ asio::awaitable<result<raw_reply>> exchange(Stream& stream, const http_url& u,
   const std::string where = u.host_header;
   tcp_layer.expires_at(cx.deadline);
 
-  auto endpoints = co_await resolve(u, cx);
-  if (!endpoints) co_return endpoints.error();
-  if (auto [ec, ep] = co_await tcp_layer.async_connect(*endpoints, tuple_awaitable); ec) {
+  auto resolved = co_await resolve(u, cx);
+  if (!resolved) co_return resolved.error();
+  // The check is on the resolved addresses, not the name: a public name may resolve to
+  // 127.0.0.1. Disallowed addresses are dropped; if none is left the redirect is refused.
+  std::vector<tcp::endpoint> endpoints;
+  std::optional<std::string> refusal;
+  for (const auto& entry : *resolved) {
+    auto ep = entry.endpoint();
+    auto cls =
+        cx.opts.classify ? cx.opts.classify(ep.address().to_string()) : class_of(ep.address());
+    if (cx.public_only) {
+      refusal = redirect_refusal(address_class::public_net, cls,
+                                 u.host + " (" + ep.address().to_string() + ")");
+      if (refusal) continue;
+    }
+    endpoints.push_back(ep);
+  }
+  if (endpoints.empty()) co_return make_error(refusal ? *refusal : "no address for " + u.host);
+  tcp::endpoint connected;
+  if (auto [ec, ep] = co_await tcp_layer.async_connect(endpoints, tuple_awaitable); ec) {
     if (ec == beast::error::timeout) co_return cx.timeout("connecting to " + where);
     co_return make_error("could not connect to " + where + ": " + ec.message());
+  } else {
+    connected = ep;
   }
 
   constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -209,6 +243,8 @@ asio::awaitable<result<raw_reply>> exchange(Stream& stream, const http_url& u,
                          "\"-encoded response, which is not supported");
   }
   raw_reply out{res.result_int(), std::move(res.body()), std::string(res[http::field::location])};
+  out.peer = cx.opts.classify ? cx.opts.classify(connected.address().to_string())
+                              : class_of(connected.address());
   co_return out;
 }
 
@@ -251,10 +287,12 @@ asio::awaitable<result<http_response>> http_fetch(std::string url, http_options 
   }
   std::optional<ssl::context> tls;  // made on the first https hop; loading CAs is not free
   std::vector<std::string> visited{url};
+  bool seen_public = false;
   for (int redirects = 0;; ++redirects) {
     auto parts = split_http_url(url);
     if (!parts) co_return parts.error();
     call_context cx = cx_base;
+    cx.public_only = seen_public;
     if (parts->tls) {
       if (!tls) {
         tls.emplace(ssl::context::tls_client);
@@ -265,6 +303,7 @@ asio::awaitable<result<http_response>> http_fetch(std::string url, http_options 
     }
     auto reply = co_await fetch_once(*parts, cx);
     if (!reply) co_return reply.error();
+    seen_public = seen_public || reply->peer == address_class::public_net;
     if (!is_redirect(reply->status)) co_return http_response{reply->status, std::move(reply->body)};
 
     if (reply->location.empty()) {
@@ -308,6 +347,21 @@ asio::awaitable<result<announce_response>> announce(std::string announce_base, a
   auto parsed = parse_announce_response(reply->body, lim);
   if (reply->status == 200) co_return parsed;
   // Some trackers refuse with 4xx and a bencoded failure reason: show the reason.
+  if (parsed && parsed->failure_reason) co_return parsed;
+  co_return make_error("HTTP " + std::to_string(reply->status) +
+                       (reply->body.empty() ? "" : ": " + excerpt(reply->body)));
+}
+
+asio::awaitable<result<scrape_response>> scrape(std::string announce_url,
+                                                std::vector<sha1_hash> hashes, http_options opts) {
+  auto base = scrape_url(announce_url);
+  if (!base) co_return base.error();
+  scrape_limits lim;
+  lim.max_body = opts.max_body;
+  auto reply = co_await http_fetch(scrape_request_url(*base, hashes), std::move(opts));
+  if (!reply) co_return reply.error();
+  auto parsed = parse_scrape_response(reply->body, lim);
+  if (reply->status == 200) co_return parsed;
   if (parsed && parsed->failure_reason) co_return parsed;
   co_return make_error("HTTP " + std::to_string(reply->status) +
                        (reply->body.empty() ? "" : ": " + excerpt(reply->body)));

@@ -128,6 +128,46 @@ TEST(HttpClient, RedirectLoopAndTooManyRedirects) {
       << error_of(chain);
 }
 
+// The redirect rule at the IO level: 127.0.0.1 plays a public tracker (classify hook), so a
+// redirect from it to another loopback address must be refused, judged on the resolved
+// address; a name resolving to both a refused and an allowed address keeps only the allowed.
+TEST(HttpClient, RedirectFromPublicToLoopbackIsRefused) {
+  asio::io_context ioc;
+  std::uint16_t port = 0;
+  test_server srv(ioc, [&port](const std::string& target) {
+    if (target == "/to-literal") {
+      return scripted_reply{http_reply(
+          "302 Found", "", "Location: http://127.0.0.2:" + std::to_string(port) + "/x\r\n")};
+    }
+    if (target == "/to-name") {
+      return scripted_reply{http_reply(
+          "302 Found", "", "Location: http://localhost:" + std::to_string(port) + "/named\r\n")};
+    }
+    if (target == "/named") return scripted_reply{http_reply("200 OK", "reached by name")};
+    return scripted_reply{http_reply("500 Unexpected", target)};
+  });
+  port = srv.port();
+  auto opts = quick();
+  opts.classify = [](std::string_view a) {
+    return a == "127.0.0.1" ? pt::address_class::public_net : *pt::classify_address(a);
+  };
+  auto refused = run(ioc, pt::http_get(srv.url("/to-literal"), opts), nullptr);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(error_of(refused).find("redirect from a public address to 127.0.0.2 (127.0.0.2) "
+                                   "(loopback) refused"),
+            std::string::npos)
+      << error_of(refused);
+  // localhost resolves to 127.0.0.1 ("public" here) and maybe ::1 (loopback): only the former
+  // may be used, and it is where the server listens.
+  auto named = run(ioc, pt::http_get(srv.url("/to-name"), opts), nullptr);
+  ASSERT_TRUE(named) << error_of(named);
+  EXPECT_EQ(*named, "reached by name");
+  // Without the hook 127.0.0.1 is loopback, and loopback -> loopback is allowed.
+  auto local = run(ioc, pt::http_get(srv.url("/to-literal"), quick()), &srv);
+  EXPECT_NE(error_of(local).find("127.0.0.2"), std::string::npos) << error_of(local);
+  EXPECT_EQ(error_of(local).find("refused: a tracker"), std::string::npos) << error_of(local);
+}
+
 TEST(HttpClient, NotFoundNamesStatusAndBody) {
   asio::io_context ioc;
   test_server srv(ioc, [](const std::string&) {
