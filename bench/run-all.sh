@@ -7,7 +7,9 @@
 #
 # Order: bench_bencode (Google Benchmark, in-process), bench/info_bench.sh (whole-process
 # `peerwire info` vs transmission-show), then bench/create_bench.sh if present, with its own
-# defaults. The big torrent is generated once and shared, so the micro-benchmark and the
+# defaults, bench/tracker_bench.sh if its load generator is built, and bench/transfer_bench.py
+# (transfers vs libtorrent, aria2, Transmission and the machine's limits; TRANSFER_BENCH=0 skips
+# it). The big torrent is generated once and shared, so the micro-benchmark and the
 # whole-process comparison measure the same bytes.
 set -euo pipefail
 
@@ -64,6 +66,35 @@ if [[ -f $here/create_bench.sh ]]; then
     create_status=ok
   else
     create_status="failed (exit ${PIPESTATUS[0]})"
+  fi
+fi
+
+tracker_status=skipped
+if [[ -x $build/bench/bench_tracker_load ]]; then
+  echo
+  echo "== bench/tracker_bench.sh"
+  if TRACKER_BENCH_MARKDOWN=$tmp/tracker.md "$here/tracker_bench.sh" "$peerwire" \
+    "$build/bench/bench_tracker_load"; then
+    tracker_status=ok
+  else
+    tracker_status="failed (exit $?)"
+  fi
+fi
+
+# Transfers against libtorrent/aria2/Transmission and the machine's limits (issue 6). Long (about
+# 15-30 min at the default 1 GiB x 3 runs); TRANSFER_BENCH=0 skips it, TRANSFER_BENCH_ARGS adds
+# options (e.g. "--size 64M --runs 1" for a smoke run, "--only limits,lt-lt,peerwire-peerwire").
+transfer_status=skipped
+if [[ ${TRANSFER_BENCH:-1} != 0 && -f $here/transfer_bench.py ]]; then
+  echo
+  echo "== bench/transfer_bench.py"
+  # shellcheck disable=SC2086  # TRANSFER_BENCH_ARGS is a list of options
+  # --skip create: bench/create_bench.sh already ran above, on its larger default data.
+  if python3 "$here/transfer_bench.py" "$peerwire" --out "$tmp/transfer.md" --skip create \
+    ${TRANSFER_BENCH_ARGS:-}; then
+    transfer_status=ok
+  else
+    transfer_status="failed (exit $?)"
   fi
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -127,6 +158,20 @@ EOF
     # Only its results, not the progress lines.
     grep -v -e '^run [0-9]' -e '^generating ' -e '^warming ' "$tmp/create.txt" | sed '/./,$!d'
     echo '```'
+  fi
+  if [[ $tracker_status != skipped ]]; then
+    echo
+    echo "### \`peerwire tracker\` vs opentracker, announces/s (\`bench/tracker_bench.sh\`): $tracker_status"
+    echo
+    cat "$tmp/tracker.md" 2>/dev/null || true
+  fi
+  if [[ $transfer_status != skipped ]]; then
+    echo
+    echo "### Transfers (\`bench/transfer_bench.py\`): $transfer_status"
+    echo
+    # Its report, one heading level down, without its own title line.
+    sed -E '/^## Transfer benchmarks/d; s/^(#+) /\1# /' "$tmp/transfer.md" 2>/dev/null |
+      sed '/./,$!d' || true
   fi
 } >"$tmp/summary.md"
 
