@@ -15,6 +15,7 @@
 #include "exit_codes.hpp"
 #include "files.hpp"
 #include "peer_address.hpp"
+#include "peerwire/magnet.hpp"
 #include "peerwire/session.hpp"
 #include "text.hpp"
 
@@ -30,6 +31,8 @@ extern "C" void on_interrupt(int) {
 
 const char* state_name(torrent_state s) {
   switch (s) {
+    case torrent_state::metadata:
+      return "metadata";
     case torrent_state::checking:
       return "checking";
     case torrent_state::downloading:
@@ -40,6 +43,8 @@ const char* state_name(torrent_state s) {
       return "finished";
     case torrent_state::error:
       return "error";
+    case torrent_state::paused_disk:
+      return "paused_disk";
   }
   return "?";
 }
@@ -53,11 +58,21 @@ std::string eta_text(const torrent_status& s) {
 }
 
 std::string status_line(const torrent_status& s) {
+  if (s.state == torrent_state::metadata) {
+    std::string got = s.metadata_size > 0 ? fmt::format("{:5.1f}% of {}", s.metadata_progress * 100,
+                                                        human_size(s.metadata_size))
+                                          : std::string("waiting for a peer that has it");
+    return fmt::format("{}: fetching metadata: {}  peers {}", printable(s.name), got, s.peers);
+  }
   if (s.state == torrent_state::checking) {
     return fmt::format("{}: checking {:5.1f}%", printable(s.name), s.checking_progress * 100);
   }
   if (s.state == torrent_state::error)
     return fmt::format("{}: error: {}", printable(s.name), printable(s.error));
+  if (s.state == torrent_state::paused_disk)
+    return fmt::format("{}: paused, {} of {} verified and kept: {} (retrying; Ctrl-C stops)",
+                       printable(s.name), human_size(s.verified_bytes), human_size(s.total_size),
+                       printable(s.error));
   double pct = s.total_size > 0 ? 100.0 * static_cast<double>(s.verified_bytes) /
                                       static_cast<double>(s.total_size)
                                 : 100;
@@ -85,7 +100,9 @@ boost::json::object status_json(const torrent_status& s) {
                              {"seeds", s.seeds},
                              {"hash_failures", s.hash_failures},
                              {"banned_peers", s.banned_peers},
-                             {"tracker_message", valid_utf8(s.tracker_message)}};
+                             {"tracker_message", valid_utf8(s.tracker_message)},
+                             {"metadata_size", s.metadata_size},
+                             {"metadata_progress", s.metadata_progress}};
 }
 
 // "10M", "512K", "1.5MiB" (per second) → bytes/s; 0 = unlimited.
@@ -147,9 +164,53 @@ int run_download(const download_cli_options& opt) {
     peers.push_back(*resolved);
   }
 
+  std::size_t magnets = 0;
+  for (const auto& t : opt.torrents) magnets += t.starts_with("magnet:") ? 1 : 0;
+  if (!opt.save_torrent.empty() && magnets != 1) {
+    std::fprintf(stderr, "peerwire: --save-torrent needs exactly one magnet link\n");
+    return exit_usage;
+  }
+
   std::vector<add_torrent_params> torrents;
   for (const auto& path : opt.torrents) {
     std::string error;
+    if (path.starts_with("magnet:")) {
+      auto link = parse_magnet(path);
+      if (!link) {
+        std::fprintf(stderr, "peerwire: invalid magnet link: %s\n",
+                     printable(link.error().describe()).c_str());
+        return exit_bad_input;
+      }
+      if (!link->hash.v1) {
+        std::fprintf(stderr,
+                     "peerwire: this magnet link has only a v2 info-hash (btmh); peerwire speaks "
+                     "BitTorrent v1 and needs a btih\n");
+        return exit_bad_input;
+      }
+      add_torrent_params p;
+      magnet_source src;
+      src.info_hash = *link->hash.v1;
+      src.display_name = link->display_name;
+      // One tier per tr, in order, as other clients do: each is tried in turn.
+      for (const auto& tr : link->trackers) src.trackers.push_back({tr});
+      p.magnet = std::move(src);
+      p.peers = peers;
+      for (const auto& pe : link->peers) {
+        std::string pe_error;
+        if (auto resolved = resolve_peer_address(pe, pe_error)) {
+          p.peers.push_back(*resolved);
+        } else {
+          std::fprintf(stderr, "peerwire: ignoring x.pe peer %s\n", printable(pe_error).c_str());
+        }
+      }
+      if (!opt.save_torrent.empty()) p.save_torrent = opt.save_torrent;
+      p.save_path = opt.dir;
+      p.sequential = opt.sequential;
+      p.recheck = opt.recheck;
+      p.goal = goal;
+      torrents.push_back(std::move(p));
+      continue;
+    }
     metainfo_limits limits;
     auto data = read_whole_file(path, limits.bencode.max_input_size, error);
     if (!data) {
@@ -178,6 +239,12 @@ int run_download(const download_cli_options& opt) {
   settings.max_peers_per_torrent = opt.max_peers;
   settings.upload_limit = *up;
   settings.download_limit = *down;
+  settings.announce_to_all_tiers = opt.announce_all_tiers;
+  settings.udp_tracker_timeout =
+      std::chrono::milliseconds(static_cast<long>(opt.udp_tracker_timeout * 1000));
+  settings.pex_interval = std::chrono::seconds(std::max(1, opt.pex_interval));
+  settings.disk_retry_interval =
+      std::chrono::milliseconds(static_cast<long>(opt.disk_retry * 1000));
   bool tty = ::isatty(STDERR_FILENO) == 1 && !opt.json;
   if (opt.trace) {
     auto start = steady::now();
@@ -260,7 +327,9 @@ int run_download(const download_cli_options& opt) {
                          seconds > 0 ? static_cast<double>(st.downloaded) / seconds : 0))
               .c_str(),
           human_size(st.uploaded).c_str(), ratio,
-          st.state == torrent_state::error ? (": " + printable(st.error)).c_str() : "");
+          st.state == torrent_state::error || st.state == torrent_state::paused_disk
+              ? (": " + printable(st.error)).c_str()
+              : "");
     }
   }
   return code;

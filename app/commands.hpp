@@ -73,7 +73,39 @@ struct download_cli_options {
   bool trace = false;
   bool json = false;
   double status_interval = 5;  // seconds between plain status lines when not on a terminal
+  double disk_retry = 5;       // seconds between write retries while paused for a full disk
+  std::string save_torrent;    // magnet downloads: write the .torrent here once fetched
+  int pex_interval = 60;       // seconds between PEX messages to a peer (BEP 11: ≥ 60)
+  // BEP 12: every tier in parallel instead of tier by tier until one answers.
+  bool announce_all_tiers = false;
+  // Seconds before the first UDP tracker retransmission (BEP 15; doubles).
+  double udp_tracker_timeout = 15;
 };
 int run_download(const download_cli_options& opt);
+
+struct scrape_cli_options {
+  std::string torrent;                // .torrent path or magnet link
+  std::string info_hash;              // --info-hash (with --tracker)
+  std::vector<std::string> trackers;  // --tracker, repeatable: replaces the torrent's trackers
+  double timeout = 15;                // seconds per tracker
+  double udp_retransmit = 15;         // seconds before the first UDP retransmission (BEP 15)
+  bool json = false;
+};
+int run_scrape(const scrape_cli_options& opt);
+
+struct tracker_cli_options {
+  std::uint16_t http_port = 6969;  // 0: any free port (printed)
+  std::uint16_t udp_port = 6969;
+  bool no_http = false, no_udp = false;
+  std::vector<std::string> bind;  // empty: 0.0.0.0 and ::
+  std::string allow;              // allow-list file: one hex info-hash a line
+  unsigned interval = 1800;       // seconds; peers expire after two missed intervals
+  bool full_scrape = false;
+  bool verbose = false;
+  std::size_t max_torrents = 100'000;
+  std::size_t max_peers = 1'000'000;
+  int numwant = 50, max_numwant = 200;
+};
+int run_tracker(const tracker_cli_options& opt);
 
 }  // namespace peerwire::app

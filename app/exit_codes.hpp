@@ -11,6 +11,8 @@ enum exit_code : int {
   exit_peer_failed = 4,     // probe: no connection, or the handshake did not complete
   exit_torrent_failed = 5,  // download/seed: a torrent stopped with an error (disk full, ...)
   exit_interrupted = 130,   // stopped by Ctrl-C (SIGINT) or SIGTERM
+  // scrape: no tracker answered (probe's code: in both, the remote side failed us)
+  exit_no_tracker_answer = 4,
 };
 
 }  // namespace peerwire::app

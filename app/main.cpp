@@ -100,10 +100,26 @@ int main(int argc, char** argv) {
     cmd->add_option("--status-interval", download.status_interval,
                     "seconds between status lines when stderr is not a terminal")
         ->capture_default_str();
+    cmd->add_flag("--announce-all-tiers", download.announce_all_tiers,
+                  "announce to every tracker tier in parallel (default: tier by tier until one "
+                  "answers)");
+    cmd->add_option("--udp-tracker-timeout", download.udp_tracker_timeout,
+                    "seconds before the first UDP tracker retransmission (doubles, 3 tries)")
+        ->check(CLI::Range(0.01, 600.0))
+        ->capture_default_str();
+    // Tests shorten it to see peer exchange work in seconds; BEP 11 asks for a minute.
+    cmd->add_option("--pex-interval", download.pex_interval, "")->group("");
+    cmd->add_option("--disk-retry", download.disk_retry,
+                    "seconds between write retries while paused for a full or read-only disk")
+        ->check(CLI::Range(0.05, 3600.0))
+        ->capture_default_str();
   };
   auto* download_cmd =
       app.add_subcommand("download", "Download torrents (then seed, like transmission-cli)");
-  download_cmd->add_option("torrents", download.torrents, ".torrent files")->required();
+  download_cmd->add_option("torrents", download.torrents, ".torrent files or magnet links")
+      ->required();
+  download_cmd->add_option("--save-torrent", download.save_torrent,
+                           "magnet link: save the fetched metadata as this .torrent file");
   add_transfer_options(download_cmd);
   download_cmd->add_flag("--sequential", download.sequential,
                          "download pieces in order (streaming)");
@@ -116,6 +132,49 @@ int main(int argc, char** argv) {
       app.add_subcommand("seed", "Check the data of a torrent, then seed it until Ctrl-C");
   seed_cmd->add_option("torrents", download.torrents, ".torrent files")->required();
   add_transfer_options(seed_cmd);
+
+  scrape_cli_options scrape;
+  auto* scrape_cmd =
+      app.add_subcommand("scrape", "Ask trackers for seeders, leechers and completed downloads");
+  scrape_cmd->add_option("torrent", scrape.torrent,
+                         "a .torrent file or a magnet link (or use --info-hash with --tracker)");
+  scrape_cmd->add_option("--info-hash", scrape.info_hash,
+                         "info-hash as 40 hex digits or 32 base32 characters");
+  scrape_cmd->add_option("--tracker", scrape.trackers,
+                         "scrape this tracker instead of the torrent's own; repeatable");
+  scrape_cmd->add_option("--timeout", scrape.timeout, "seconds per tracker")->capture_default_str();
+  scrape_cmd
+      ->add_option("--udp-retransmit", scrape.udp_retransmit,
+                   "seconds before the first UDP retransmission (doubles)")
+      ->check(CLI::Range(0.01, 600.0))
+      ->capture_default_str();
+  scrape_cmd->add_flag("--json", scrape.json, "machine-readable output (one JSON object)");
+
+  tracker_cli_options tracker;
+  auto* tracker_cmd = app.add_subcommand("tracker", "Run an HTTP and UDP BitTorrent tracker");
+  tracker_cmd->add_option("--http", tracker.http_port, "HTTP port (0: any free port)")
+      ->capture_default_str();
+  tracker_cmd->add_option("--udp", tracker.udp_port, "UDP port, BEP 15 (0: any free port)")
+      ->capture_default_str();
+  tracker_cmd->add_flag("--no-http", tracker.no_http, "serve UDP only");
+  tracker_cmd->add_flag("--no-udp", tracker.no_udp, "serve HTTP only");
+  tracker_cmd->add_option("--bind", tracker.bind,
+                          "address to listen on; repeatable (default: 0.0.0.0 and ::)");
+  tracker_cmd->add_option("--allow", tracker.allow,
+                          "serve only the info-hashes in this file (one a line; SIGHUP reloads)");
+  tracker_cmd->add_option("--interval", tracker.interval, "announce interval, seconds")
+      ->capture_default_str();
+  tracker_cmd->add_flag("--full-scrape", tracker.full_scrape,
+                        "answer a scrape without info_hash with every torrent");
+  tracker_cmd->add_option("--numwant", tracker.numwant, "peers returned by default")
+      ->capture_default_str();
+  tracker_cmd->add_option("--max-numwant", tracker.max_numwant, "most peers returned")
+      ->capture_default_str();
+  tracker_cmd->add_option("--max-torrents", tracker.max_torrents, "torrents tracked at most")
+      ->capture_default_str();
+  tracker_cmd->add_option("--max-peers", tracker.max_peers, "peers tracked at most, in total")
+      ->capture_default_str();
+  tracker_cmd->add_flag("-v,--verbose", tracker.verbose, "one log line per request");
 
   try {
     app.parse(argc, argv);
@@ -135,5 +194,7 @@ int main(int argc, char** argv) {
   if (*probe_cmd) return run_probe(probe);
   if (*trace_cmd) return run_trace(trace);
   if (*download_cmd || *seed_cmd) return run_download(download);
+  if (*scrape_cmd) return run_scrape(scrape);
+  if (*tracker_cmd) return run_tracker(tracker);
   return exit_usage;
 }

@@ -29,9 +29,24 @@ struct session_settings {
   std::function<void(const std::string& peer, bool outgoing, const std::string& text)> trace;
   // Human-readable notes (tracker warnings, bans, disk errors), called on the network thread.
   std::function<void(const std::string& torrent, const std::string& text)> log;
+  // Trackers (BEP 12): by default the tiers are tried in order and the first tracker that
+  // answers ends the announce; with this set every tier is announced to, in parallel (like
+  // libtorrent's announce_to_all_tiers).
+  bool announce_to_all_tiers = false;
+  // UDP trackers (BEP 15): first retransmission after this, doubling, udp_tracker_retransmits
+  // times (BEP 15 allows 8; fewer means a dead tracker costs 15+30+60 s before the next one).
+  std::chrono::milliseconds udp_tracker_timeout{15000};
+  int udp_tracker_retransmits = 2;
+  // A tracker that failed is skipped for this long, doubling per failure up to the cap.
+  std::chrono::seconds tracker_backoff{30};
+  std::chrono::seconds tracker_backoff_cap{3600};
   // Test hooks: shorter timers.
+  // While paused for a full or read-only disk (torrent_state::paused_disk): how often the
+  // failed write is tried again.
+  std::chrono::milliseconds disk_retry_interval{5000};
   std::chrono::milliseconds tick{250};            // choking, timeouts, connecting, status snapshots
   std::chrono::seconds announce_interval_cap{0};  // when non-zero, re-announce at least this often
+  std::chrono::seconds pex_interval{60};          // BEP 11: at most one PEX message a minute
 };
 
 enum class seed_goal_kind { forever, ratio, minutes, none };
@@ -40,8 +55,20 @@ struct seed_goal {
   double value = 0;
 };
 
+// A torrent known only by its info-hash (a magnet link, BEP 9): the metadata is fetched from
+// peers that have it, verified against the info-hash, then the download starts.
+struct magnet_source {
+  sha1_hash info_hash;
+  std::string display_name;                        // "dn", shown until the metadata arrives
+  std::vector<std::vector<std::string>> trackers;  // "tr", one tier each (BEP 12 style)
+  std::int64_t max_metadata_size = 64 << 20;       // a larger "metadata_size" is refused
+};
+
 struct add_torrent_params {
-  metainfo torrent;
+  metainfo torrent;                     // ignored when `magnet` is set
+  std::optional<magnet_source> magnet;  // download by info-hash: metadata from peers
+  // Where to write the .torrent once the metadata arrived (magnet downloads only).
+  std::optional<std::filesystem::path> save_torrent;
   std::filesystem::path save_path;
   std::vector<std::string> peers;  // "host:port" to dial (with or without trackers)
   bool sequential = false;
@@ -50,17 +77,22 @@ struct add_torrent_params {
   std::optional<std::filesystem::path> resume_file;  // default: SAVE/.peerwire/<hash>.resume
 };
 
-enum class torrent_state { checking, downloading, seeding, finished, error };
+// paused_disk: a write failed because the disk is full or not writable; verified data and
+// resume data are kept, nothing is requested, and the write is retried every
+// disk_retry_interval until it succeeds (then downloading resumes).
+enum class torrent_state { metadata, checking, downloading, seeding, finished, error, paused_disk };
 
 struct torrent_status {
   std::string name;
   std::string info_hash;
   torrent_state state = torrent_state::checking;
-  std::string error;                // when state == error (disk full, permission, ...)
+  std::string error;                // when state is error or paused_disk: the reason
   std::int64_t total_size = 0;      // content bytes (without padding)
   std::int64_t verified_bytes = 0;  // of the content
   std::uint32_t pieces_have = 0, piece_count = 0;
   double checking_progress = 0;               // 0..1 while checking
+  double metadata_progress = 0;               // 0..1 while fetching the metadata
+  std::int64_t metadata_size = 0;             // bytes of the info dict, once a peer said
   std::int64_t downloaded = 0;                // payload bytes received this session
   std::int64_t uploaded = 0;                  // payload bytes sent this session
   double download_rate = 0, upload_rate = 0;  // bytes/s

@@ -261,15 +261,57 @@ void peer_connection::send_greeting() {
   } else if (fast) {
     send(wire::have_none{});
   }
-  if (extensions) {
-    ext::handshake h;
-    h.client = settings_.client_name;
-    h.reqq = 500;
-    if (settings_.listen_port != 0) h.listen_port = settings_.listen_port;
-    std::string payload = ext::encode_handshake(h);
-    send(wire::extended{
-        0, std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())});
+  if (extensions) send_extension_handshake();
+}
+
+void peer_connection::send_extension_handshake() {
+  ext::handshake h;
+  h.extensions["ut_metadata"] = ut_metadata_id;
+  // BEP 27: a private torrent's peers come from its tracker only.
+  if (!torrent_->is_private) h.extensions["ut_pex"] = ut_pex_id;
+  h.client = settings_.client_name;
+  h.reqq = settings_.reqq;
+  if (settings_.listen_port != 0) h.listen_port = settings_.listen_port;
+  if (torrent_->metadata_size > 0) h.metadata_size = torrent_->metadata_size;
+  // BEP 10 "yourip": the address we see, so a peer behind NAT learns its external one. Text
+  // here, as parse_handshake gives it; the encoder writes the 4 or 16 raw bytes.
+  h.your_ip = remote_.address().to_string();
+  h.upload_only = torrent_->we_are_seed;
+  std::string payload = ext::encode_handshake(h);
+  if (payload == sent_extensions_) return;
+  sent_extensions_ = payload;
+  send(wire::extended{
+      0, std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())});
+}
+
+bool peer_connection::peer_supports(std::string_view name) const {
+  if (!extensions_ || !remote_extensions_) return false;
+  auto it = remote_extensions_->extensions.find(name);
+  return it != remote_extensions_->extensions.end() && it->second != 0;
+}
+
+bool peer_connection::send_extended(std::string_view name, std::span<const std::uint8_t> payload) {
+  if (!peer_supports(name)) return false;
+  send(wire::extended{remote_extensions_->extensions.find(name)->second, payload});
+  return true;
+}
+
+bool peer_connection::update_torrent(torrent_ref torrent) {
+  if (!open_ || !torrent_) return false;
+  bool sized_now = torrent_->piece_count == 0 && torrent.piece_count != 0;
+  torrent_ = std::move(torrent);
+  if (sized_now && remote_handshake_) {
+    auto cfg = wire::decoder_config::for_torrent(torrent_->piece_length, torrent_->total_size);
+    cfg.fast_enabled = fast_;
+    cfg.extensions_enabled = extensions_;
+    decoder_.configure(cfg);
+    if (auto violation = state_.set_piece_count(torrent_->piece_count)) {
+      end("protocol error: " + *violation);
+      return false;
+    }
   }
+  if (extensions_ && remote_handshake_) send_extension_handshake();
+  return open_;
 }
 
 bool peer_connection::handle_message(const wire::message& m) {

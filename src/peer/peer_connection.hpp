@@ -8,7 +8,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -34,7 +36,13 @@ struct torrent_ref {
   std::uint64_t total_size = 0;
   std::vector<std::uint8_t> our_bitfield;  // empty = we have no pieces
   bool we_are_seed = false;
+  std::int64_t metadata_size = 0;  // bytes of our info dict (BEP 9); 0 = we lack it too
+  bool is_private = false;         // BEP 27: no peer exchange
 };
+
+// The extended message ids we ask peers to use when they write to us (our "m" dictionary).
+inline constexpr std::uint8_t ut_pex_id = 1;
+inline constexpr std::uint8_t ut_metadata_id = 2;
 
 // The session's torrents, looked up by info-hash when a peer connects to us (one listening
 // port serves every torrent). Injected, so connections do not depend on the session.
@@ -54,6 +62,8 @@ struct connection_settings {
   bool extension_protocol = true;
   std::string client_name = "peerwire 0.1.0";
   std::uint16_t listen_port = 0;  // advertised in the extension handshake ("p") when non-zero
+  // Requests we promise to hold without dropping ("reqq"); the torrent serves this many.
+  std::uint32_t reqq = 500;
 };
 
 // One line of --trace output. `outgoing` is true for what we send.
@@ -76,6 +86,16 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   void close(std::string reason);
   // Queues a message (network thread only); the write loop sends it.
   void send(const wire::message& m);
+  // Sends a BEP 10 message under the id the peer chose for `name` ("ut_metadata", ...);
+  // false (nothing sent) when the peer did not offer that extension.
+  bool send_extended(std::string_view name, std::span<const std::uint8_t> payload);
+  // Whether the peer offered the extension `name` with a non-zero id.
+  bool peer_supports(std::string_view name) const;
+  // The torrent changed (metadata arrived, we became a seed): when the piece count was
+  // unknown, sizes the decoder and the peer's pieces (checking what it announced before; a
+  // violation closes the connection: returns false), and re-sends our extension handshake
+  // when its content changed (BEP 10 allows it at any time).
+  bool update_torrent(torrent_ref torrent);
 
   bool outgoing() const { return outgoing_; }
   bool handshake_done() const { return remote_handshake_.has_value(); }
@@ -109,6 +129,7 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   asio::awaitable<bool> connect();
   asio::awaitable<bool> handshake();
   void send_greeting();
+  void send_extension_handshake();
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   asio::awaitable<void> watchdog();
@@ -142,6 +163,7 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   bool open_ = true;
   bool fast_ = false;
   bool extensions_ = false;
+  std::string sent_extensions_;  // our last extension handshake payload
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   steady::time_point write_started_{};

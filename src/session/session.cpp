@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "peer_host.hpp"
+#include "peerwire/tracker_udp_io.hpp"
 #include "peerwire/wire_peer_id.hpp"
 #include "torrent.hpp"
 
@@ -38,6 +39,8 @@ struct session::impl : torrent_host, peer::torrent_directory {
   std::uint16_t listen_port() const override { return host_ ? host_->listen_port() : 0; }
   const wire::peer_id& peer_id() const override { return id_; }
   std::size_t total_connections() const override { return host_ ? host_->connections().size() : 0; }
+  tracker::udp_tracker* udp_tracker() override { return udp_tracker_.get(); }
+  std::string udp_error() const override { return udp_error_; }
   void log(const std::string& torrent_name, const std::string& text) override {
     if (settings_.log) settings_.log(torrent_name, text);
   }
@@ -87,6 +90,10 @@ struct session::impl : torrent_host, peer::torrent_directory {
   asio::steady_timer ticker_;
   wire::peer_id id_;
   std::unique_ptr<peer::peer_host> host_;
+  // The session's one UDP socket (UDP trackers now; uTP and the DHT will share it).
+  std::unique_ptr<tracker::udp_mux> udp_;
+  std::unique_ptr<tracker::udp_tracker> udp_tracker_;
+  std::string udp_error_;
   std::vector<std::shared_ptr<torrent>> torrents_;
   std::thread thread_;
   bool stopping_ = false;
@@ -108,6 +115,7 @@ result<std::uint16_t> session::start() {
   auto& s = *impl_;
   peer::connection_settings cs;
   cs.our_id = s.id_;
+  cs.reqq = static_cast<std::uint32_t>(served_queue_limit);
   s.host_ = std::make_unique<peer::peer_host>(s.io_.get_executor(), cs, s.settings_.trace, &s);
   peer::listen_options lo;
   boost::system::error_code ec;
@@ -117,6 +125,16 @@ result<std::uint16_t> session::start() {
   s.host_->set_max_connections(s.settings_.max_peers_total);
   auto port = s.host_->listen(lo);
   if (!port) return port.error();
+  // UDP on the same port as TCP when it is free (where uTP will expect it), else any port.
+  // Without a UDP socket the session still works; UDP trackers then report why.
+  s.udp_ = std::make_unique<tracker::udp_mux>(s.io_.get_executor());
+  auto udp_port = s.udp_->open(s.settings_.bind_address, *port);
+  if (!udp_port) udp_port = s.udp_->open(s.settings_.bind_address, 0);
+  if (udp_port) {
+    s.udp_tracker_ = std::make_unique<tracker::udp_tracker>(*s.udp_);
+  } else {
+    s.udp_error_ = udp_port.error().message;
+  }
   s.host_->on_connection = [&s](peer::peer_connection& c) {
     c.on_ready = [&s](peer::peer_connection& ready) {
       if (auto t = s.torrent_for(ready)) {
@@ -180,6 +198,7 @@ void session::stop() {
       s.ticker_.cancel();
       s.publish(std::chrono::steady_clock::now());
       if (s.host_) s.host_->shutdown("session stopped");
+      if (s.udp_) s.udp_->close();
       s.work_.reset();
       std::lock_guard lock(m);
       finished = true;

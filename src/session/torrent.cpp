@@ -17,6 +17,7 @@ namespace {
 
 constexpr auto request_timeout = std::chrono::seconds(30);
 constexpr auto snub_time = std::chrono::seconds(60);
+constexpr auto announce_timeout = std::chrono::seconds(30);  // see expire_requests
 
 std::optional<peer::tcp::endpoint> parse_endpoint(const std::string& text) {
   std::size_t colon = text.rfind(':');
@@ -39,19 +40,43 @@ std::optional<peer::tcp::endpoint> parse_endpoint(const std::string& text) {
 
 }  // namespace
 
+// A magnet torrent has no pieces until its metadata arrives; its picker is a one-piece
+// placeholder that is never asked about peers (see have_metadata_).
+picker::piece_picker make_picker(const metainfo& m) {
+  if (m.piece_count() == 0) return picker::piece_picker(1, 16384, 16384, std::random_device{}());
+  return picker::piece_picker(static_cast<std::uint32_t>(m.piece_count()),
+                              static_cast<std::uint32_t>(m.piece_length),
+                              static_cast<std::uint64_t>(m.total_size), std::random_device{}());
+}
+
+namespace {
+
+add_torrent_params prepare(add_torrent_params p) {
+  if (p.magnet) {
+    // Until the metadata arrives the torrent is its info-hash, its name and its trackers.
+    p.torrent = metainfo{};
+    p.torrent.hash.v1 = p.magnet->info_hash;
+    p.torrent.name =
+        p.magnet->display_name.empty() ? p.magnet->info_hash.hex() : p.magnet->display_name;
+    p.torrent.trackers = p.magnet->trackers;
+  }
+  return p;
+}
+
+}  // namespace
+
 torrent::torrent(torrent_host& host, add_torrent_params params)
     : host_(host),
-      params_(std::move(params)),
+      params_(prepare(std::move(params))),
       info_hash_(*params_.torrent.hash.v1),
-      picker_(static_cast<std::uint32_t>(params_.torrent.piece_count()),
-              static_cast<std::uint32_t>(params_.torrent.piece_length),
-              static_cast<std::uint64_t>(params_.torrent.total_size), std::random_device{}()),
+      picker_(make_picker(params_.torrent)),
       choker_({}, std::random_device{}()),
       upload_bucket_(host.settings().upload_limit,
                      std::max(host.settings().upload_limit, 256.0 * 1024)),
       download_bucket_(host.settings().download_limit,
                        std::max(host.settings().download_limit, 256.0 * 1024)),
-      tracker_key_(static_cast<std::uint32_t>(std::random_device{}())) {
+      tracker_key_(static_cast<std::uint32_t>(std::random_device{}())),
+      have_metadata_(!params_.magnet) {
   picker_.set_sequential(params_.sequential);
   for (const auto& p : params_.peers) {
     if (auto e = parse_endpoint(p)) candidates_.push_back({*e});
@@ -63,6 +88,9 @@ void torrent::note(const std::string& text) {
 }
 
 std::int64_t torrent::left() const {
+  // Without the metadata the size is unknown; 0 would tell the tracker we are a seed (and
+  // some then send no seeds back), so claim one block, as other clients do.
+  if (!have_metadata_) return 16 * 1024;
   return std::max<std::int64_t>(0, params_.torrent.content_size() - verified_bytes_);
 }
 
@@ -72,6 +100,9 @@ peer::torrent_ref torrent::ref() const {
   r.piece_count = static_cast<std::uint32_t>(params_.torrent.piece_count());
   r.piece_length = static_cast<std::uint32_t>(params_.torrent.piece_length);
   r.total_size = static_cast<std::uint64_t>(params_.torrent.total_size);
+  r.is_private = params_.torrent.is_private;
+  if (!have_metadata_) return r;  // piece_count 0: the connection waits for the metadata
+  r.metadata_size = static_cast<std::int64_t>(params_.torrent.info_bytes.size());
   r.we_are_seed = picker_.complete();
   if (!r.we_are_seed && picker_.have_count() > 0) {
     r.our_bitfield.assign((r.piece_count + 7) / 8, 0);
@@ -89,6 +120,12 @@ peer::torrent_ref torrent::ref() const {
 // ---- start: open storage, check what is on disk --------------------------------------------
 
 void torrent::start() {
+  if (!have_metadata_ && !load_cached_metadata()) {
+    state_ = torrent_state::metadata;
+    note("fetching metadata from peers");
+    start_announcing();
+    return;
+  }
   auto opened = storage::disk_storage::open(params_.torrent, params_.save_path);
   if (!opened) {
     fail(opened.error().message);
@@ -136,7 +173,8 @@ void torrent::start() {
     verified_bytes_ = std::min(verified_bytes_, params_.torrent.content_size());
     state_ = picker_.complete() ? torrent_state::seeding : torrent_state::downloading;
     maybe_finish_download();
-    asio::co_spawn(ex, announce_loop(), asio::detached);
+    checked_peers();
+    start_announcing();
     return;
   }
   unsigned threads = std::max(1u, host_.settings().disk_threads);
@@ -170,9 +208,30 @@ void torrent::start() {
       self->state_ = self->picker_.complete() ? torrent_state::seeding : torrent_state::downloading;
       self->resume_dirty_ = true;
       self->maybe_finish_download();
-      asio::co_spawn(self->host_.executor(), self->announce_loop(), asio::detached);
+      self->checked_peers();
+      self->start_announcing();
     });
   });
+}
+
+void torrent::start_announcing() {
+  // A magnet torrent announces while it fetches the metadata and keeps that loop afterwards.
+  if (announcing_) return;
+  announcing_ = true;
+  asio::co_spawn(host_.executor(), announce_loop(), asio::detached);
+}
+
+// Peers that stayed connected while the data was checked (a magnet torrent's peers, kept
+// from the metadata phase) learn our pieces and start trading.
+void torrent::checked_peers() {
+  for (auto& [k, p] : peers_) {
+    // Greeted before we knew the pieces: haves now (a bitfield may only come first).
+    for (std::uint32_t i = 0; i < params_.torrent.piece_count(); ++i) {
+      if (picker_.have(i)) p.conn->send(wire::have{i});
+    }
+    p.conn->update_torrent(ref());
+    update_interest(p);
+  }
 }
 
 void torrent::fail(const std::string& message) {
@@ -215,9 +274,10 @@ void torrent::attach(std::shared_ptr<peer_connection> c) {
   p.conn = c;
   p.key = key;
   p.connected_at = p.last_block = steady::now();
-  picker_.add_peer(key);
+  if (have_metadata_) picker_.add_peer(key);
   // Our greeting was built when the connection started; announce what was verified since.
-  if (const auto& greeted = c->torrent(); greeted && !greeted->we_are_seed) {
+  if (const auto& greeted = c->torrent();
+      have_metadata_ && greeted && greeted->piece_count != 0 && !greeted->we_are_seed) {
     for (std::uint32_t i = 0; i < params_.torrent.piece_count(); ++i) {
       bool announced = !greeted->our_bitfield.empty() && wire::has_piece(greeted->our_bitfield, i);
       if (picker_.have(i) && !announced) c->send(wire::have{i});
@@ -233,11 +293,13 @@ void torrent::attach(std::shared_ptr<peer_connection> c) {
     auto it = peers_.find(key);
     if (it != peers_.end()) pump_uploads(it->second);
   };
+  if (have_metadata_) send_allowed_fast(p);
 }
 
 void torrent::detach(peer_connection& c) {
   for (auto it = peers_.begin(); it != peers_.end(); ++it) {
     if (it->second.conn.get() != &c) continue;
+    if (metadata_) metadata_->release_peer(it->first);
     picker_.remove_peer(it->first);
     choker_.peer_left(it->first);
     peers_.erase(it);
@@ -257,6 +319,7 @@ void torrent::detach(peer_connection& c) {
 }
 
 void torrent::update_interest(peer_entry& p) {
+  if (!have_metadata_) return;  // nothing to be interested in yet
   // Two seeds have nothing to say to each other; the slot is better used by a leecher.
   if (picker_.complete() && p.conn->state().peer_is_seed()) {
     p.conn->close("both sides are seeds");
@@ -268,6 +331,17 @@ void torrent::update_interest(peer_entry& p) {
 }
 
 void torrent::on_message(peer_entry& p, const wire::message& m) {
+  if (const auto* e = std::get_if<wire::extended>(&m)) {
+    on_extended(p, *e);
+    return;
+  }
+  if (!have_metadata_) {
+    // Pieces the peer announces are kept by its connection until the metadata sizes them;
+    // requests cannot be served yet.
+    if (const auto* rq = std::get_if<wire::request>(&m); rq && p.conn->fast_enabled())
+      p.conn->send(wire::reject_request{rq->index, rq->offset, rq->length});
+    return;
+  }
   if (const auto* h = std::get_if<wire::have>(&m)) {
     picker_.peer_has(p.key, h->index);
     update_interest(p);
@@ -313,21 +387,26 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
   } else if (const auto* rq = std::get_if<wire::request>(&m)) {
     on_request(p, *rq);
   } else if (const auto* c = std::get_if<wire::cancel>(&m)) {
+    // BEP 6: every request gets exactly one answer, so a cancelled one still gets a reject
+    // (unless its piece is already on the way). Reads in flight are rejected here and
+    // dropped when they complete.
+    bool rejected = false;
+    auto same = [&](const wire::request& q) {
+      return q.index == c->index && q.offset == c->offset && q.length == c->length;
+    };
     for (auto& s : p.serving) {
-      if (s.req.index == c->index && s.req.offset == c->offset && s.req.length == c->length)
+      if (same(s.req) && !s.cancelled) {
         s.cancelled = true;
+        rejected = true;
+      }
     }
     auto& ready = p.ready;
-    ready.erase(std::remove_if(ready.begin(), ready.end(),
-                               [&](const auto& entry) {
-                                 return entry.first.index == c->index &&
-                                        entry.first.offset == c->offset;
-                               }),
-                ready.end());
-  } else if (const auto* e = std::get_if<wire::extended>(&m); e && e->id == 0) {
-    if (p.conn->remote_extensions() && p.conn->remote_extensions()->reqq) {
-      p.reqq = std::max<std::uint32_t>(1, *p.conn->remote_extensions()->reqq);
-    }
+    auto gone = std::remove_if(ready.begin(), ready.end(),
+                               [&](const auto& entry) { return same(entry.first); });
+    rejected = rejected || gone != ready.end();
+    ready.erase(gone, ready.end());
+    if (rejected && p.conn->fast_enabled())
+      p.conn->send(wire::reject_request{c->index, c->offset, c->length});
   }
 }
 
@@ -352,6 +431,15 @@ void torrent::rechoke(steady::time_point now) {
 
 void torrent::expire_requests(steady::time_point now) {
   for (auto& [k, p] : peers_) {
+    // BEP 6: a fast-extension peer says which pieces it has (bitfield, have all or have none)
+    // right after the handshake. One that stays silent (keep-alives only) holds a slot for
+    // nothing; closing it lets someone useful in.
+    if (p.conn->fast_enabled() && !p.conn->state().pieces_known() &&
+        now - p.connected_at > announce_timeout) {
+      p.conn->close(fmt::format("no bitfield, have all or have none within {} s of the handshake",
+                                announce_timeout.count()));
+      continue;
+    }
     bool expired = false;
     for (auto it = p.requests.begin(); it != p.requests.end();) {
       if (now - it->sent > request_timeout) {
@@ -386,7 +474,9 @@ void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers) {
 
 void torrent::connect_more(steady::time_point now) {
   if (stopping_) return;
-  if (state_ != torrent_state::downloading && state_ != torrent_state::seeding) return;
+  if (state_ != torrent_state::downloading && state_ != torrent_state::seeding &&
+      state_ != torrent_state::metadata)
+    return;
   // Dials in progress count against the limit too, or one tick would dial every candidate.
   std::size_t dialing = 0, attached_outgoing = 0;
   for (const auto& c : candidates_) dialing += c.connected ? 1 : 0;
@@ -407,8 +497,15 @@ void torrent::connect_more(steady::time_point now) {
 
 void torrent::tick(steady::time_point now) {
   if (state_ == torrent_state::error || state_ == torrent_state::checking) return;
+  send_pex(now);
+  if (state_ == torrent_state::metadata) {
+    expire_metadata_requests(now);
+    connect_more(now);
+    return;
+  }
   if (choker_.due(now)) rechoke(now);
   expire_requests(now);
+  retry_disk_write(now);  // paused for a full or read-only disk only
   connect_more(now);
   pump_all_uploads();
   for (auto& [k, p] : peers_) fill_requests(p);
@@ -510,6 +607,16 @@ torrent_status torrent::status(steady::time_point now) const {
   s.pieces_have = picker_.have_count();
   s.piece_count = static_cast<std::uint32_t>(params_.torrent.piece_count());
   s.checking_progress = checking_progress_;
+  if (metadata_) {
+    s.metadata_size = metadata_->metadata_size();
+    s.metadata_progress =
+        metadata_->piece_count()
+            ? static_cast<double>(metadata_->pieces_received()) / metadata_->piece_count()
+            : 0;
+  } else if (have_metadata_) {
+    s.metadata_size = static_cast<std::int64_t>(params_.torrent.info_bytes.size());
+    s.metadata_progress = 1;
+  }
   s.downloaded = downloaded_;
   s.uploaded = uploaded_;
   s.download_rate = total_down_.rate(now);

@@ -15,13 +15,20 @@
 
 #include "peer_connection.hpp"
 #include "peerwire/choker.hpp"
+#include "peerwire/ext_metadata.hpp"
+#include "peerwire/ext_pex.hpp"
 #include "peerwire/picker.hpp"
 #include "peerwire/rate.hpp"
 #include "peerwire/resume.hpp"
 #include "peerwire/session.hpp"
 #include "peerwire/storage.hpp"
 #include "peerwire/tracker.hpp"
+#include "peerwire/tracker_tiers.hpp"
 #include "piece_cache.hpp"
+
+namespace peerwire::tracker {
+class udp_tracker;
+}
 
 namespace peerwire::session_detail {
 
@@ -42,7 +49,18 @@ class torrent_host {
   virtual const wire::peer_id& peer_id() const = 0;
   virtual std::size_t total_connections() const = 0;
   virtual void log(const std::string& torrent, const std::string& text) = 0;
+  // The session's UDP tracker client (one shared socket); null when no UDP socket could be
+  // opened, with the reason in udp_error().
+  virtual tracker::udp_tracker* udp_tracker() = 0;
+  virtual std::string udp_error() const = 0;
 };
+
+// Requests held per peer (waiting for the disk or read but unsent); more are refused. Our
+// extension handshake promises this as "reqq", so a peer that honours it is never refused.
+inline constexpr std::size_t served_queue_limit = 500;
+
+// The picker for `m`; a one-piece placeholder while a magnet torrent has no metadata.
+picker::piece_picker make_picker(const metainfo& m);
 
 class torrent : public std::enable_shared_from_this<torrent> {
  public:
@@ -78,6 +96,17 @@ class torrent : public std::enable_shared_from_this<torrent> {
     std::deque<std::pair<wire::request, std::vector<std::uint8_t>>> ready;  // read, to send
     std::uint32_t reqq = 250;
     bool snubbed = false;
+    // Abuse counters (see on_request, on_block): requests refused in a row, and blocks it
+    // sent that we never asked for (minus the requested ones since).
+    std::size_t refused_in_a_row = 0;
+    std::size_t unrequested_blocks = 0;
+    std::vector<std::uint32_t> allowed_fast;  // BEP 6: pieces we serve while choking it
+    // BEP 9, while fetching the metadata: pieces asked of this peer and when.
+    std::vector<std::pair<std::uint32_t, steady::time_point>> metadata_requests;
+    steady::time_point metadata_retry{};  // after a reject: ask this peer again only then
+    // BEP 11: what this peer was last told about our other peers, and when.
+    std::unique_ptr<ext::pex_tracker> pex;
+    steady::time_point next_pex{};
   };
   struct piece_buffer {
     std::vector<std::uint8_t> data;
@@ -100,6 +129,19 @@ class torrent : public std::enable_shared_from_this<torrent> {
   };
 
   void on_message(peer_entry& p, const wire::message& m);
+  // BEP 10 messages (torrent_metadata.cpp, torrent_pex.cpp).
+  void on_extended(peer_entry& p, const wire::extended& m);
+  void on_metadata_message(peer_entry& p, std::span<const std::uint8_t> payload);
+  void request_metadata(peer_entry& p, steady::time_point now);
+  void expire_metadata_requests(steady::time_point now);
+  void metadata_received(std::string info_dict);
+  std::filesystem::path metadata_cache_path() const;  // SAVE/.peerwire/<info-hash>.torrent
+  bool load_cached_metadata();
+  void send_allowed_fast(peer_entry& p);
+  void on_pex(peer_entry& p, std::span<const std::uint8_t> payload);
+  void send_pex(steady::time_point now);
+  void start_announcing();
+  void checked_peers();
   void on_block(peer_entry& p, const wire::piece& m);
   void on_request(peer_entry& p, const wire::request& r);
   void update_interest(peer_entry& p);
@@ -108,8 +150,14 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void pump_all_uploads();
   bool send_one_upload(peer_entry& p, steady::time_point now);
   void piece_complete(std::uint32_t piece);
-  void piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error,
+  void piece_verified(std::uint32_t piece, bool ok,
+                      std::optional<storage::storage_error> write_error,
                       std::shared_ptr<piece_buffer> buffer);
+  // Disk full / not writable: pause instead of failing (torrent_state::paused_disk).
+  void pause_for_disk(std::uint32_t piece, const storage::storage_error& e,
+                      std::shared_ptr<piece_buffer> buffer);
+  void retry_disk_write(steady::time_point now);
+  void disk_write_retried(std::optional<storage::storage_error> e);
   void ban(picker::peer_key key, const std::string& why);
   void rechoke(steady::time_point now);
   void expire_requests(steady::time_point now);
@@ -120,6 +168,11 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void add_candidates(const std::vector<tracker::peer_endpoint>& peers);
   asio::awaitable<void> announce_loop();
   asio::awaitable<void> announce_once(tracker::event ev);
+  // One BEP 12 tier: its trackers in order until one answers; the interval on success.
+  asio::awaitable<std::optional<std::chrono::seconds>> announce_tier(std::size_t tier,
+                                                                     tracker::announce_request req);
+  asio::awaitable<result<tracker::announce_response>> announce_to(std::string url,
+                                                                  tracker::announce_request req);
   void note(const std::string& text);
   std::int64_t left() const;
 
@@ -152,6 +205,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::string tracker_message_;
   steady::time_point next_announce_ = steady::now();
   std::optional<std::string> tracker_id_;
+  tracker::tier_list tiers_;  // made (and shuffled) when announcing starts
+  bool tiers_made_ = false;
   std::uint32_t tracker_key_ = 0;
   bool completed_announced_ = false;
   std::size_t upload_turn_ = 0;
@@ -163,6 +218,17 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(16u << 20);
   bool stopping_ = false;
   bool resume_dirty_ = false;
+  // paused_disk: one verified piece that could not be written, kept to retry the write (the
+  // picker no longer counts it as downloaded), when the next retry is due, and whether one
+  // is on the disk pool now.
+  std::uint32_t disk_retry_piece_ = 0;
+  std::shared_ptr<piece_buffer> disk_retry_buffer_;
+  steady::time_point next_disk_retry_{};
+  bool disk_retrying_ = false;
+  bool announcing_ = false;
+  bool have_metadata_ = true;                        // false: a magnet torrent still fetching
+  std::optional<ext::metadata_assembler> metadata_;  // while fetching, once a size is known
+  std::size_t pex_received_ = 0;                     // peers learnt through PEX (status)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

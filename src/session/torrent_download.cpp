@@ -15,6 +15,7 @@ namespace peerwire::session_detail {
 
 namespace {
 constexpr std::uint32_t block_size = 16 * 1024;
+constexpr std::size_t max_unrequested_blocks = 1000;  // see on_block
 }  // namespace
 
 // ---- downloading -------------------------------------------------------------------------
@@ -23,7 +24,9 @@ void torrent::fill_requests(peer_entry& p) {
   if (state_ != torrent_state::downloading || stopping_) return;
   if (!p.conn->state().am_interested) return;
   bool choked = p.conn->state().peer_choking;
-  if (choked && !p.conn->fast_enabled()) return;
+  // While choked only the peer's allowed-fast pieces may be asked for (BEP 6); in sequential
+  // mode those would jump the order, so we wait for the unchoke.
+  if (choked && (!p.conn->fast_enabled() || params_.sequential)) return;
   auto now = steady::now();
   std::size_t want = picker::desired_queue(p.down.rate(now), p.reqq, block_size);
   // In endgame every request duplicates one in flight elsewhere: a few per peer finish the
@@ -49,10 +52,16 @@ void torrent::on_block(peer_entry& p, const wire::piece& m) {
   auto it = std::find_if(p.requests.begin(), p.requests.end(),
                          [&](const outstanding& o) { return o.b == b; });
   if (it == p.requests.end()) {
-    // Not requested from this peer (cancelled in endgame, or timed out): dropped. A flood is
-    // bounded by the codec's message limit and costs the sender, not us.
+    // Not requested from this peer (cancelled in endgame, or timed out): dropped. A few such
+    // blocks are normal (at most one request queue's worth, 500, arrives after a timeout);
+    // a peer that keeps sending more than twice that, beyond what it sent on request, only
+    // wastes our bandwidth.
+    if (++p.unrequested_blocks > max_unrequested_blocks) {
+      p.conn->close(fmt::format("sent over {} blocks we did not request", max_unrequested_blocks));
+    }
     return;
   }
+  if (p.unrequested_blocks > 0) --p.unrequested_blocks;
   p.requests.erase(it);
   p.last_block = now;
   p.snubbed = false;
@@ -98,10 +107,10 @@ void torrent::piece_complete(std::uint32_t piece) {
   asio::post(host_.disk_pool(), [=] {
     const auto& data = buffer->data;
     bool ok = sha1(std::as_bytes(std::span(data.data(), data.size()))) == expected;
-    std::optional<std::string> write_error;
+    std::optional<storage::storage_error> write_error;
     if (ok) {
       auto w = storage->write_piece(piece, data);
-      if (!w) write_error = w.error().message;
+      if (!w) write_error = w.error();
     }
     asio::post(ex, [=] {
       if (*alive) self->piece_verified(piece, ok, write_error, buffer);
@@ -109,11 +118,19 @@ void torrent::piece_complete(std::uint32_t piece) {
   });
 }
 
-void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::string> write_error,
+void torrent::piece_verified(std::uint32_t piece, bool ok,
+                             std::optional<storage::storage_error> write_error,
                              std::shared_ptr<piece_buffer> buffer) {
   --hashing_;
   if (write_error) {
-    fail("cannot write piece " + std::to_string(piece) + ": " + *write_error);
+    // A full disk or a read-only/permission problem is often fixed by the user while we
+    // wait (space freed, mount made writable): pause and retry. Anything else stops.
+    if (write_error->kind == storage::error_kind::disk_full ||
+        write_error->kind == storage::error_kind::permission) {
+      pause_for_disk(piece, *write_error, std::move(buffer));
+    } else {
+      fail("cannot write piece " + std::to_string(piece) + ": " + write_error->message);
+    }
     return;
   }
   if (!ok) {
@@ -149,6 +166,9 @@ void torrent::piece_verified(std::uint32_t piece, bool ok, std::optional<std::st
   verified_bytes_ =
       std::min(verified_bytes_ + params_.torrent.piece_size(piece), params_.torrent.content_size());
   resume_dirty_ = true;
+  // A piece in flight when we paused was written after all: the disk has room again, so
+  // retry the kept piece now rather than at the next interval.
+  if (state_ == torrent_state::paused_disk) next_disk_retry_ = steady::now();
   for (auto& [k, p] : peers_) {
     p.conn->send(wire::have{piece});
     update_interest(p);
@@ -180,7 +200,10 @@ void torrent::maybe_finish_download() {
     seeding_since_ = steady::now();
     note("download complete");
     save_resume();  // flushes the files first, on the disk pool
-    for (auto& [k, p] : peers_) update_interest(p);
+    for (auto& [k, p] : peers_) {
+      update_interest(p);
+      if (p.conn->is_open()) p.conn->update_torrent(ref());  // "upload_only" in its handshake
+    }
     if (!completed_announced_) {
       completed_announced_ = true;
       asio::co_spawn(host_.executor(), announce_once(tracker::event::completed), asio::detached);
@@ -189,6 +212,93 @@ void torrent::maybe_finish_download() {
     seeding_since_ = steady::now();
   }
   if (params_.goal.kind == seed_goal_kind::none) state_ = torrent_state::finished;
+}
+
+// ---- disk full / not writable --------------------------------------------------------------
+
+void torrent::pause_for_disk(std::uint32_t piece, const storage::storage_error& e,
+                             std::shared_ptr<piece_buffer> buffer) {
+  // The piece verified but is not (or only partly) on disk: the picker forgets it, so nothing
+  // counts it as downloaded; nobody is blamed (hash_failed's list of senders is ignored). One
+  // such piece is kept in memory to retry the write with; any others are fetched again.
+  picker_.hash_failed(piece);
+  if (!disk_retry_buffer_) {
+    disk_retry_piece_ = piece;
+    disk_retry_buffer_ = std::move(buffer);
+  }
+  if (state_ != torrent_state::downloading) return;  // already paused, or stopped
+  state_ = torrent_state::paused_disk;
+  error_ = fmt::format("cannot write piece {}: {}", piece, e.message);
+  auto interval = host_.settings().disk_retry_interval;
+  next_disk_retry_ = steady::now() + interval;
+  note(fmt::format("paused: {}; the verified data is kept, retrying every {:.1f} s", error_,
+                   static_cast<double>(interval.count()) / 1000.0));
+  // Stop downloading: every outstanding request is withdrawn (its block is free again in the
+  // picker), and fill_requests asks for nothing until the write succeeds.
+  for (auto& [k, p] : peers_) {
+    for (const auto& o : p.requests) {
+      p.conn->send(wire::cancel{o.b.piece, o.b.offset, o.b.length});
+      picker_.on_request_failed(k, o.b);
+    }
+    p.requests.clear();
+  }
+}
+
+void torrent::retry_disk_write(steady::time_point now) {
+  if (state_ != torrent_state::paused_disk || disk_retrying_ || now < next_disk_retry_) return;
+  if (!disk_retry_buffer_) {  // nothing to probe with (cannot happen): just try downloading
+    disk_write_retried(std::nullopt);
+    return;
+  }
+  disk_retrying_ = true;
+  auto storage = storage_;
+  auto self = shared_from_this();
+  auto alive = alive_;
+  auto ex = host_.executor();
+  auto piece = disk_retry_piece_;
+  auto buffer = disk_retry_buffer_;
+  asio::post(host_.disk_pool(), [=] {
+    std::optional<storage::storage_error> error;
+    auto w = storage->write_piece(piece, buffer->data);
+    if (!w) error = w.error();
+    asio::post(ex, [=] {
+      if (*alive) self->disk_write_retried(error);
+    });
+  });
+}
+
+void torrent::disk_write_retried(std::optional<storage::storage_error> e) {
+  disk_retrying_ = false;
+  if (state_ != torrent_state::paused_disk) return;  // stopped meanwhile
+  if (e) {
+    if (e->kind != storage::error_kind::disk_full && e->kind != storage::error_kind::permission) {
+      fail("cannot write piece " + std::to_string(disk_retry_piece_) + ": " + e->message);
+      return;
+    }
+    error_ = fmt::format("cannot write piece {}: {}", disk_retry_piece_, e->message);
+    next_disk_retry_ = steady::now() + host_.settings().disk_retry_interval;
+    return;
+  }
+  // The kept piece (verified before the pause) is on disk now.
+  std::uint32_t piece = disk_retry_piece_;
+  bool kept = disk_retry_buffer_ != nullptr;
+  disk_retry_buffer_.reset();
+  state_ = torrent_state::downloading;
+  error_.clear();
+  note("the disk is writable again: downloading resumes");
+  if (kept && !picker_.have(piece)) {
+    partial_.erase(piece);  // a stray copy being collected again is superseded
+    picker_.set_have(piece);
+    verified_bytes_ = std::min(verified_bytes_ + params_.torrent.piece_size(piece),
+                               params_.torrent.content_size());
+    resume_dirty_ = true;
+    for (auto& [k, p] : peers_) {
+      p.conn->send(wire::have{piece});
+      update_interest(p);
+    }
+  }
+  for (auto& [k, p] : peers_) fill_requests(p);
+  maybe_finish_download();
 }
 
 }  // namespace peerwire::session_detail

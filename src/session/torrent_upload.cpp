@@ -11,15 +11,23 @@
 namespace peerwire::session_detail {
 
 namespace {
-constexpr std::size_t max_served_queue = 500;        // requests held per peer; more are refused
+constexpr std::size_t max_served_queue = served_queue_limit;  // more are rejected
 constexpr std::size_t max_send_queue = 1024 * 1024;  // bytes queued on a socket before waiting
 constexpr std::size_t max_cached_piece = 4u << 20;   // larger pieces are read block by block
 }  // namespace
 
 // ---- seeding -------------------------------------------------------------------------------
 
+namespace {
+bool allowed_while_choked(const std::vector<std::uint32_t>& allowed_fast, std::uint32_t piece) {
+  return std::find(allowed_fast.begin(), allowed_fast.end(), piece) != allowed_fast.end();
+}
+}  // namespace
+
 void torrent::on_request(peer_entry& p, const wire::request& r) {
-  bool allowed = !p.conn->state().am_choking;
+  // BEP 6: pieces of the allowed-fast set are served even while we choke the peer.
+  bool allowed = !p.conn->state().am_choking ||
+                 (p.conn->fast_enabled() && allowed_while_choked(p.allowed_fast, r.index));
   auto reject = [&] {
     if (p.conn->fast_enabled()) p.conn->send(wire::reject_request{r.index, r.offset, r.length});
   };
@@ -27,8 +35,17 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
   // stops reading its socket cannot make us hold more than max_served_queue blocks.
   if (!allowed || !picker_.have(r.index) || p.serving.size() + p.ready.size() >= max_served_queue) {
     reject();
+    // An honest peer stops asking while choked and keeps within the queue it was told about
+    // (reqq); a run of refusals twice that long is a flood, and each one costs us a reject.
+    if (++p.refused_in_a_row > 2 * max_served_queue) {
+      p.conn->close(
+          fmt::format("request flood: {} requests in a row refused (choked, a piece we lack, "
+                      "or over {} queued)",
+                      p.refused_in_a_row, max_served_queue));
+    }
     return;
   }
+  p.refused_in_a_row = 0;
   p.serving.push_back({r});
   auto storage = storage_;
   auto self = shared_from_this();
@@ -74,6 +91,9 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
       q.erase(s);
       if (!ok) {
         self->note("cannot read piece " + std::to_string(r.index) + " for a peer");
+        // BEP 6: every request is answered, by the block or by a reject.
+        if (!cancelled && it->second.conn->fast_enabled())
+          it->second.conn->send(wire::reject_request{r.index, r.offset, r.length});
         return;
       }
       if (!cancelled) {
@@ -89,13 +109,18 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
 bool torrent::send_one_upload(peer_entry& p, steady::time_point now) {
   if (p.ready.empty() || p.conn->queued_bytes() >= max_send_queue) return false;
   if (p.conn->state().am_choking) {
-    // Choked since the request: BEP 6 peers get an explicit reject, others just lose it.
-    for (auto& [req, data] : p.ready) {
-      if (p.conn->fast_enabled())
-        p.conn->send(wire::reject_request{req.index, req.offset, req.length});
+    // Choked since the request: BEP 6 peers get an explicit reject (except for allowed-fast
+    // pieces, which are still served), others just lose it.
+    bool fast = p.conn->fast_enabled();
+    auto keep = std::stable_partition(p.ready.begin(), p.ready.end(), [&](const auto& entry) {
+      return fast && allowed_while_choked(p.allowed_fast, entry.first.index);
+    });
+    for (auto it = keep; it != p.ready.end(); ++it) {
+      if (fast)
+        p.conn->send(wire::reject_request{it->first.index, it->first.offset, it->first.length});
     }
-    p.ready.clear();
-    return false;
+    p.ready.erase(keep, p.ready.end());
+    if (p.ready.empty()) return false;
   }
   auto& [req, data] = p.ready.front();
   if (!upload_bucket_.unlimited() && upload_bucket_.available(now) < data.size()) return false;

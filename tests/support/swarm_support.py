@@ -40,7 +40,7 @@ STATE_CHECKING, STATE_DOWNLOADING, STATE_SEEDING, STATE_FINISHED, STATE_ERROR = 
 STATUS_KEYS = {"name", "info_hash", "state", "error", "total_size", "verified_bytes",
                "pieces_have", "piece_count", "downloaded", "uploaded", "download_rate",
                "upload_rate", "peers", "seeds", "hash_failures", "banned_peers",
-               "tracker_message"}
+               "tracker_message", "metadata_size", "metadata_progress"}
 SUMMARY_EXTRA_KEYS = {"seconds", "average_download_rate", "ratio"}
 
 

@@ -326,7 +326,8 @@ class _Leecher:
     kind = "leecher"
 
     def __init__(self, torrent, *, port=None):
-        self.torrent = os.path.abspath(torrent)
+        # A magnet link is passed on as it is (libtorrent fetches the metadata from peers).
+        self.torrent = torrent if str(torrent).startswith("magnet:") else os.path.abspath(torrent)
         self.port = port
         self.proc = None
         self.tmp = None
@@ -432,8 +433,11 @@ ses = lt.session({
     "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
                   | lt.alert.category_t.tracker_notification,
 })
-atp = lt.add_torrent_params()
-atp.ti = lt.torrent_info(cfg["torrent"])
+if cfg["torrent"].startswith("magnet:"):
+    atp = lt.parse_magnet_uri(cfg["torrent"])
+else:
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(cfg["torrent"])
 atp.save_path = cfg["save_path"]
 atp.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
 h = ses.add_torrent(atp)

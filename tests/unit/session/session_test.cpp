@@ -14,6 +14,7 @@
 
 #include "peer_host.hpp"
 #include "peerwire/bencode_value.hpp"
+#include "peerwire/ext_metadata.hpp"
 #include "peerwire/session.hpp"
 #include "peerwire/wire_peer_id.hpp"
 
@@ -191,4 +192,122 @@ TEST(Session, LyingPeerIsBannedAndTheDownloadCompletes) {
   EXPECT_GT(lies, 0u);
   EXPECT_GE(st.hash_failures, 1u);
   EXPECT_EQ(st.banned_peers, 1u);  // the liar, and never the honest seeder
+}
+
+// BEP 9: a magnet torrent (info-hash only) fetches its metadata from the seeder, verifies it,
+// then downloads like any torrent; the metadata is kept for the next start.
+TEST(Session, MagnetDownloadFetchesTheMetadataFirst) {
+  temp_dir seed_dir, leech_dir;
+  auto m = make_torrent(seed_dir.path, "mag", {{"x.bin", 150'000}, {"y.bin", 9}}, 16384);
+
+  session seeder(local_settings());
+  auto seed_port = seeder.start();
+  ASSERT_TRUE(seed_port);
+  add_torrent_params sp;
+  sp.torrent = m;
+  sp.save_path = seed_dir.path;
+  seeder.add_torrent(sp);
+
+  session leecher(local_settings());
+  ASSERT_TRUE(leecher.start());
+  add_torrent_params lp;
+  lp.magnet = magnet_source{*m.hash.v1, "shown until known", {}};
+  lp.save_path = leech_dir.path;
+  lp.save_torrent = leech_dir.path / "saved.torrent";
+  lp.peers = {"127.0.0.1:" + std::to_string(*seed_port)};
+  lp.goal.kind = seed_goal_kind::none;
+  leecher.add_torrent(lp);
+  ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 20s)) << "magnet download unfinished";
+  auto st = leecher.status().at(0);
+  leecher.stop();
+  EXPECT_EQ(st.state, torrent_state::finished) << st.error;
+  EXPECT_EQ(st.name, "mag");
+  EXPECT_EQ(st.metadata_size, static_cast<std::int64_t>(m.info_bytes.size()));
+  for (const char* f : {"x.bin", "y.bin"})
+    EXPECT_EQ(read_file(leech_dir.path / "mag" / f), read_file(seed_dir.path / "mag" / f)) << f;
+  auto saved = parse_metainfo(read_file(leech_dir.path / "saved.torrent"));
+  ASSERT_TRUE(saved) << saved.error().describe();
+  EXPECT_EQ(*saved->hash.v1, *m.hash.v1);
+  EXPECT_TRUE(fs::exists(leech_dir.path / ".peerwire" / (m.hash.v1->hex() + ".torrent")));
+}
+
+// A peer that offers the metadata but sends garbage for it is banned; the metadata then comes
+// from an honest peer, and nothing the liar sent is used.
+TEST(Session, MagnetLiarIsBannedAndTheMetadataComesFromAnHonestPeer) {
+  temp_dir seed_dir, leech_dir;
+  auto m = make_torrent(seed_dir.path, "mag", {{"x.bin", 100'000}}, 16384);
+
+  boost::asio::io_context io;
+  peer::connection_settings liar_settings;
+  liar_settings.our_id = wire::random_peer_id();
+  peer::peer_host liar(io.get_executor(), liar_settings);
+  peer::torrent_ref ref;
+  ref.info_hash = *m.hash.v1;
+  ref.piece_count = static_cast<std::uint32_t>(m.piece_count());
+  ref.piece_length = static_cast<std::uint32_t>(m.piece_length);
+  ref.total_size = static_cast<std::uint64_t>(m.total_size);
+  ref.we_are_seed = true;
+  ref.metadata_size = static_cast<std::int64_t>(m.info_bytes.size());
+  liar.add_torrent(ref);
+  std::size_t lies = 0;
+  auto size = ref.metadata_size;
+  liar.on_connection = [&lies, size](peer::peer_connection& c) {
+    c.on_message = [&lies, size](peer::peer_connection& self, const wire::message& msg) {
+      const auto* e = std::get_if<wire::extended>(&msg);
+      if (!e || e->id != peer::ut_metadata_id) return;
+      auto req = ext::parse_metadata_message(e->payload);
+      if (!req || req->type != ext::metadata_msg_type::request) return;
+      std::string junk(static_cast<std::size_t>(size), 'j');
+      auto reply = ext::encode_metadata_data(
+          req->piece, size,
+          std::span(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size()));
+      self.send_extended(
+          "ut_metadata",
+          std::span(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()));
+      ++lies;
+    };
+  };
+  auto liar_port = liar.listen({.port = 0, .default_count = 0});
+  ASSERT_TRUE(liar_port);
+  std::thread liar_thread([&] { io.run_for(30s); });
+
+  session leecher(local_settings());
+  auto leech_port = leecher.start();
+  ASSERT_TRUE(leech_port);
+  add_torrent_params lp;
+  lp.magnet = magnet_source{*m.hash.v1, "", {}};
+  lp.save_path = leech_dir.path;
+  lp.peers = {"127.0.0.1:" + std::to_string(*liar_port)};
+  lp.goal.kind = seed_goal_kind::none;
+  leecher.add_torrent(lp);
+  bool banned = wait_for(
+      [&] {
+        auto st = leecher.status();
+        return !st.empty() && st[0].banned_peers == 1;
+      },
+      10s);
+  auto before = leecher.status().at(0);
+
+  // Only now does an honest peer appear (it dials the leecher).
+  session seeder(local_settings());
+  ASSERT_TRUE(seeder.start());
+  add_torrent_params sp;
+  sp.torrent = m;
+  sp.save_path = seed_dir.path;
+  sp.peers = {"127.0.0.1:" + std::to_string(*leech_port)};
+  seeder.add_torrent(sp);
+  bool finished = wait_for([&] { return leecher.all_done(); }, 20s);
+  auto st = leecher.status().at(0);
+  leecher.stop();
+  seeder.stop();
+  io.stop();
+  liar_thread.join();
+  ASSERT_TRUE(banned) << "the metadata liar was not banned";
+  EXPECT_EQ(before.state, torrent_state::metadata);
+  EXPECT_GT(lies, 0u);
+  ASSERT_TRUE(finished) << "download did not finish";
+  EXPECT_EQ(st.state, torrent_state::finished) << st.error;
+  EXPECT_EQ(st.banned_peers, 1u);
+  EXPECT_EQ(read_file(leech_dir.path / "mag" / "x.bin"),
+            read_file(seed_dir.path / "mag" / "x.bin"));
 }
