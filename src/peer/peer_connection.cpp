@@ -267,8 +267,9 @@ void peer_connection::send_greeting() {
 void peer_connection::send_extension_handshake() {
   ext::handshake h;
   h.extensions["ut_metadata"] = ut_metadata_id;
-  // BEP 27: a private torrent's peers come from its tracker only.
-  if (!torrent_->is_private) h.extensions["ut_pex"] = ut_pex_id;
+  // BEP 27: a private torrent's peers come from its tracker only. Id 0 withdraws ut_pex from
+  // a peer that was offered it before we knew (a magnet link of a private torrent).
+  h.extensions["ut_pex"] = torrent_->is_private ? 0 : ut_pex_id;
   h.client = settings_.client_name;
   h.reqq = settings_.reqq;
   if (settings_.listen_port != 0) h.listen_port = settings_.listen_port;
@@ -326,7 +327,28 @@ bool peer_connection::handle_message(const wire::message& m) {
       end("protocol error: " + parsed.error().describe());
       return false;
     }
-    remote_extensions_ = std::move(*parsed);
+    if (!remote_extensions_) {
+      remote_extensions_ = std::move(*parsed);
+    } else {
+      // BEP 10: a later handshake updates the first; "m" entries are added or, with id 0,
+      // removed, and fields it leaves out keep their earlier values.
+      auto& have = *remote_extensions_;
+      for (const auto& [name, id] : parsed->extensions) {
+        if (id == 0) {
+          have.extensions.erase(name);
+        } else {
+          have.extensions[name] = id;
+        }
+      }
+      if (parsed->client) have.client = parsed->client;
+      if (parsed->listen_port) have.listen_port = parsed->listen_port;
+      if (parsed->reqq) have.reqq = parsed->reqq;
+      if (parsed->metadata_size) have.metadata_size = parsed->metadata_size;
+      if (parsed->your_ip) have.your_ip = parsed->your_ip;
+      if (parsed->ipv4) have.ipv4 = parsed->ipv4;
+      if (parsed->ipv6) have.ipv6 = parsed->ipv6;
+      have.upload_only = parsed->upload_only;
+    }
   }
   if (on_message) on_message(*this, m);
   return open_;

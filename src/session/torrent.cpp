@@ -266,6 +266,15 @@ void torrent::attach(std::shared_ptr<peer_connection> c) {
     c->close("too many peers for this torrent");
     return;
   }
+  // Dialled (or greeted) while the metadata was still missing, attached after it came: size
+  // its pieces now (a rule broken before is a close) and tell it what we have.
+  bool greeted_without_metadata = have_metadata_ && c->torrent() && c->torrent()->piece_count == 0;
+  if (greeted_without_metadata) {
+    if (!c->update_torrent(ref())) return;
+    for (std::uint32_t i = 0; i < params_.torrent.piece_count(); ++i) {
+      if (picker_.have(i)) c->send(wire::have{i});
+    }
+  }
   auto key = next_key_++;
   // Kept to ban a peer found lying after it left; bounded (oldest keys go first).
   if (peer_ids_.size() >= 10'000) peer_ids_.erase(peer_ids_.begin());
@@ -300,6 +309,11 @@ void torrent::detach(peer_connection& c) {
   for (auto it = peers_.begin(); it != peers_.end(); ++it) {
     if (it->second.conn.get() != &c) continue;
     if (metadata_) metadata_->release_peer(it->first);
+    if (metadata_owner_ == it->first) {
+      // The one source of this attempt left: start over rather than mix in other senders.
+      metadata_.reset();
+      metadata_owner_.reset();
+    }
     picker_.remove_peer(it->first);
     choker_.peer_left(it->first);
     peers_.erase(it);
@@ -319,7 +333,9 @@ void torrent::detach(peer_connection& c) {
 }
 
 void torrent::update_interest(peer_entry& p) {
-  if (!have_metadata_) return;  // nothing to be interested in yet
+  // Nothing to be interested in yet; or a peer closed (detach follows) that the picker
+  // never learnt about because it broke a rule when the metadata sized its pieces.
+  if (!have_metadata_ || !p.conn->is_open() || !picker_.has_peer(p.key)) return;
   // Two seeds have nothing to say to each other; the slot is better used by a leecher.
   if (picker_.complete() && p.conn->state().peer_is_seed()) {
     p.conn->close("both sides are seeds");
@@ -458,8 +474,16 @@ void torrent::expire_requests(steady::time_point now) {
   }
 }
 
-void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers) {
+void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers, bool from_pex) {
+  // Peers can hand out any address: at most a quarter of the list may come from PEX, so a
+  // peer feeding bogus entries cannot crowd out the tracker's.
+  constexpr std::size_t max_candidates = 2000, max_from_pex = max_candidates / 4;
+  std::size_t pex_count = 0;
+  if (from_pex) {
+    for (const auto& c : candidates_) pex_count += c.from_pex ? 1 : 0;
+  }
   for (const auto& pe : peers) {
+    if (from_pex && pex_count >= max_from_pex) return;
     boost::system::error_code ec;
     auto addr = boost::asio::ip::make_address(pe.address, ec);
     if (ec || pe.port == 0) continue;
@@ -468,7 +492,12 @@ void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers) {
       continue;  // ourselves
     bool known = std::any_of(candidates_.begin(), candidates_.end(),
                              [&](const candidate& c) { return c.endpoint == e; });
-    if (!known && candidates_.size() < 2000) candidates_.push_back({e});
+    if (!known && candidates_.size() < max_candidates) {
+      candidate c{e};
+      c.from_pex = from_pex;
+      candidates_.push_back(c);
+      pex_count += from_pex ? 1 : 0;
+    }
   }
 }
 

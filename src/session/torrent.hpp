@@ -107,6 +107,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
     // BEP 11: what this peer was last told about our other peers, and when.
     std::unique_ptr<ext::pex_tracker> pex;
     steady::time_point next_pex{};
+    steady::time_point last_pex_in{};  // incoming PEX faster than half our interval is ignored
   };
   struct piece_buffer {
     std::vector<std::uint8_t> data;
@@ -126,6 +127,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
     int failures = 0;
     bool connected = false;
     bool banned = false;
+    bool from_pex = false;  // learnt from a peer, not a tracker: capped, dropped if private
   };
 
   void on_message(peer_entry& p, const wire::message& m);
@@ -165,7 +167,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void maybe_finish_download();
   void save_resume(std::function<void()> done = {});
   void fail(const std::string& message);
-  void add_candidates(const std::vector<tracker::peer_endpoint>& peers);
+  void add_candidates(const std::vector<tracker::peer_endpoint>& peers, bool from_pex = false);
   asio::awaitable<void> announce_loop();
   asio::awaitable<void> announce_once(tracker::event ev);
   // One BEP 12 tier: its trackers in order until one answers; the interval on success.
@@ -229,6 +231,11 @@ class torrent : public std::enable_shared_from_this<torrent> {
   bool have_metadata_ = true;                        // false: a magnet torrent still fetching
   std::optional<ext::metadata_assembler> metadata_;  // while fetching, once a size is known
   std::size_t pex_received_ = 0;                     // peers learnt through PEX (status)
+  // After metadata from several peers failed its hash, the next attempt takes every piece
+  // from one peer, so a failure can be pinned on someone without banning honest peers.
+  bool metadata_single_source_ = false;
+  std::optional<picker::peer_key> metadata_owner_;
+  steady::time_point metadata_progress_at_{};  // last piece accepted (or attempt started)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -18,6 +18,8 @@ namespace {
 constexpr std::size_t metadata_requests_per_peer = 2;  // the whole thing is a few pieces
 constexpr auto metadata_request_timeout = std::chrono::seconds(20);
 constexpr auto metadata_retry_after_reject = std::chrono::seconds(30);
+constexpr auto metadata_stall_limit = std::chrono::seconds(60);
+constexpr auto useless_peer_grace = std::chrono::seconds(20);
 constexpr std::size_t allowed_fast_count = 10;  // BEP 6 suggests 10
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
@@ -116,11 +118,13 @@ void torrent::on_metadata_message(peer_entry& p, std::span<const std::uint8_t> p
     case ext::metadata_msg_type::data:
       break;
   }
-  if (have_metadata_ || !metadata_) return;  // late or unasked: nothing to do with it
+  if (have_metadata_ || !metadata_) return;  // late: nothing to do with it
   auto& reqs = p.metadata_requests;
-  reqs.erase(std::remove_if(reqs.begin(), reqs.end(),
-                            [&](const auto& r) { return r.first == msg->piece; }),
-             reqs.end());
+  auto asked =
+      std::find_if(reqs.begin(), reqs.end(), [&](const auto& r) { return r.first == msg->piece; });
+  // Only pieces asked of this peer: an unasked piece could not be blamed on anyone fairly.
+  if (asked == reqs.end()) return;
+  reqs.erase(asked);
   auto added = metadata_->add_piece(*msg, p.key);
   if (!added) {
     metadata_->release_peer(p.key);
@@ -131,6 +135,7 @@ void torrent::on_metadata_message(peer_entry& p, std::span<const std::uint8_t> p
   switch (added->state) {
     case st::accepted:
     case st::duplicate:
+      metadata_progress_at_ = now;
       request_metadata(p, now);
       return;
     case st::complete:
@@ -144,9 +149,16 @@ void torrent::on_metadata_message(peer_entry& p, std::span<const std::uint8_t> p
   }
   note(fmt::format("metadata from {} peer(s) did not match the info-hash; starting again",
                    added->contributors.size()));
-  for (auto k : added->contributors) ban(k, "sent metadata that does not match the info-hash");
+  if (added->contributors.size() == 1) {
+    ban(added->contributors.front(), "sent metadata that does not match the info-hash");
+  } else {
+    // Someone among them lied, and honest peers must not pay for it: the next attempt takes
+    // the whole metadata from one peer at a time, so a failure names its sender.
+    metadata_single_source_ = true;
+  }
   // The size may have been the lie: the next peer's metadata_size starts a fresh attempt.
   metadata_.reset();
+  metadata_owner_.reset();
   for (auto& [k, other] : peers_) other.metadata_requests.clear();
   for (auto& [k, other] : peers_) request_metadata(other, now);
 }
@@ -166,8 +178,13 @@ void torrent::request_metadata(peer_entry& p, steady::time_point now) {
       return;
     }
     metadata_.emplace(std::move(*created));
+    metadata_progress_at_ = now;
   } else if (ext && ext->metadata_size && *ext->metadata_size != metadata_->metadata_size()) {
     return;  // disagrees with the size being fetched; asked only if that attempt fails
+  }
+  if (metadata_single_source_) {
+    if (metadata_owner_ && *metadata_owner_ != p.key) return;
+    metadata_owner_ = p.key;
   }
   while (p.metadata_requests.size() < metadata_requests_per_peer) {
     auto piece = metadata_->next_request(p.key);
@@ -195,10 +212,25 @@ void torrent::expire_metadata_requests(steady::time_point now) {
       }
     }
   }
-  // Nothing received and nothing asked: the size we chose came from a peer that never
-  // delivered; let the next peer's size start over.
-  if (metadata_ && metadata_->pieces_received() == 0 && metadata_->pieces_in_flight() == 0)
+  // Nothing received and nothing asked, or no piece for a minute: the size we chose came from
+  // a peer that stopped delivering (or lied about it); the next peer's size starts over.
+  if (metadata_ && ((metadata_->pieces_received() == 0 && metadata_->pieces_in_flight() == 0) ||
+                    now - metadata_progress_at_ > metadata_stall_limit)) {
+    if (metadata_->pieces_received() != 0) note("no metadata progress for a minute; starting over");
     metadata_.reset();
+    metadata_owner_.reset();
+    for (auto& [k, p] : peers_) p.metadata_requests.clear();
+  }
+  // At the connection limit, peers that cannot give the metadata (other magnet leechers,
+  // clients without ut_metadata) make room after a while for ones that might.
+  if (peers_.size() >= host_.settings().max_peers_per_torrent) {
+    for (auto& [k, p] : peers_) {
+      const auto& ext = p.conn->remote_extensions();
+      bool useful = p.conn->peer_supports("ut_metadata") && ext && ext->metadata_size;
+      if (!useful && now - p.connected_at > useless_peer_grace)
+        p.conn->close("cannot provide the metadata, and we are at the connection limit");
+    }
+  }
   for (auto& [k, p] : peers_) request_metadata(p, now);
 }
 
@@ -217,6 +249,11 @@ void torrent::metadata_received(std::string info_dict) {
     params_.torrent.announce = params_.torrent.trackers.front().front();
   have_metadata_ = true;
   metadata_.reset();
+  metadata_owner_.reset();
+  if (params_.torrent.is_private) {
+    // BEP 27, learnt late: peers heard of through PEX are not to be used.
+    std::erase_if(candidates_, [](const candidate& c) { return c.from_pex && !c.connected; });
+  }
   note(fmt::format("metadata received ({} bytes): {} file(s), {} bytes in {} pieces",
                    params_.torrent.info_bytes.size(), params_.torrent.files.size(),
                    params_.torrent.content_size(), params_.torrent.piece_count()));
@@ -252,8 +289,10 @@ void torrent::metadata_received(std::string info_dict) {
   picker_.set_sequential(params_.sequential);
   for (auto& [k, p] : peers_) {
     p.metadata_requests.clear();
-    if (!p.conn->update_torrent(ref())) continue;  // broke a rule now checkable: closing
+    // Known to the picker even when it is closing (detach removes it): every peer in peers_
+    // must be, or the picker throws.
     picker_.add_peer(k);
+    if (!p.conn->update_torrent(ref())) continue;  // broke a rule now checkable: closing
     const auto& st = p.conn->state();
     if (st.peer_is_seed()) {
       picker_.peer_has_all(k);
@@ -273,12 +312,15 @@ std::filesystem::path torrent::metadata_cache_path() const {
 }
 
 bool torrent::load_cached_metadata() {
-  std::ifstream f(metadata_cache_path(), std::ios::binary);
-  if (!f) return false;
+  std::error_code ec;
+  auto file_size = std::filesystem::file_size(metadata_cache_path(), ec);
   std::int64_t limit =
       params_.magnet ? params_.magnet->max_metadata_size : ext::default_max_metadata_size;
+  if (ec || file_size > static_cast<std::uintmax_t>(limit) + 64 * 1024) return false;
+  std::ifstream f(metadata_cache_path(), std::ios::binary);
+  if (!f) return false;
   std::string bytes;
-  bytes.resize(static_cast<std::size_t>(limit) + 64 * 1024);
+  bytes.resize(static_cast<std::size_t>(file_size));
   f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   bytes.resize(static_cast<std::size_t>(f.gcount()));
   metainfo_limits lim;

@@ -17,6 +17,12 @@ constexpr auto first_pex_delay = std::chrono::seconds(2);
 
 void torrent::on_pex(peer_entry& p, std::span<const std::uint8_t> payload) {
   if (params_.torrent.is_private) return;
+  // BEP 11: at most one message a minute; a faster sender is ignored, not obeyed.
+  auto now = steady::now();
+  if (p.last_pex_in != steady::time_point{} &&
+      now - p.last_pex_in < host_.settings().pex_interval / 2)
+    return;
+  p.last_pex_in = now;
   auto msg = ext::parse_pex(payload);
   if (!msg) return;  // a malformed list is ignored; the peer may still be a good source
   // BEP 11 senders list at most 50 added peers a message; more is not taken from anyone.
@@ -31,12 +37,12 @@ void torrent::on_pex(peer_entry& p, std::span<const std::uint8_t> payload) {
   }
   // add_candidates bounds the list (2000) and skips ourselves and known entries.
   std::size_t before = candidates_.size();
-  add_candidates(found);
+  add_candidates(found, /*from_pex=*/true);
   std::size_t learnt = candidates_.size() - before;
   if (learnt == 0) return;
   pex_received_ += learnt;
   note(fmt::format("learnt {} new peer(s) through PEX from {}", learnt, p.conn->peer_name()));
-  connect_more(steady::now());
+  connect_more(now);
 }
 
 void torrent::send_pex(steady::time_point now) {

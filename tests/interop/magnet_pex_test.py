@@ -252,10 +252,11 @@ class MagnetPexTest(unittest.TestCase):
         pwtest.create(os.path.join(src, "p.bin"), torrent, "--private")
         pw, port = self.start_seed(torrent, src)
         r = pwtest.run(["probe", f"127.0.0.1:{port}", torrent, "--json"], check=0)
-        text = r.stdout.decode()
-        self.assertIn("ut_metadata", text)
-        self.assertNotIn("ut_pex", text, text)
-        note("private torrent: the extension handshake offers ut_metadata but no ut_pex")
+        import json
+        m = json.loads(r.stdout.decode())["extension_handshake"]["m"]
+        self.assertNotEqual(m.get("ut_metadata", 0), 0, m)
+        self.assertEqual(m.get("ut_pex", 0), 0, f"ut_pex offered for a private torrent: {m}")
+        note(f"private torrent: the extension handshake offers ut_metadata, not ut_pex: m = {m}")
 
 
 if __name__ == "__main__":
