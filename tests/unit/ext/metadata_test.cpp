@@ -85,7 +85,10 @@ TEST(UtMetadata, DataRoundTripFullAndLastPiece) {
     EXPECT_TRUE(std::equal(want.begin(), want.end(), m->data.begin()));
   }
   // Extra keys are ignored (some clients add them), key order does not matter.
-  auto m = parse("d5:piecei0e10:total_sizei3e8:msg_typei1e3:fooi1ee" + std::string("xyz"));
+  // (The message outlives the parse: data is a view into it.)
+  const std::string extra =
+      "d5:piecei0e10:total_sizei3e8:msg_typei1e3:fooi1ee" + std::string("xyz");
+  auto m = parse(extra);
   ASSERT_TRUE(m) << m.error().describe();
   EXPECT_EQ(std::string(m->data.begin(), m->data.end()), "xyz");
 }
