@@ -35,26 +35,12 @@ TRACE = os.environ.get("PEERWIRE_TEST_TRACE") == "1"
 HAVE_LT = peers.have_libtorrent()
 
 
-class DownloadFromClientsTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="peerwire-download-from-clients-")
-        try:
-            cls.sample = tf.make_multi_sample(cls.tmp)
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class DownloadFromClientsTest(tf.SampleCase):
 
     def setUp(self):
         if not tf.OPENTRACKER:
             self.skipTest("opentracker is not installed")
-        self.case_dir = tempfile.mkdtemp(prefix="case-", dir=self.tmp)
-        self.addCleanup(shutil.rmtree, self.case_dir, ignore_errors=True)
+        super().setUp()
 
     def test_sample_shape(self):
         s = self.sample

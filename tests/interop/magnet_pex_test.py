@@ -47,24 +47,10 @@ def magnet(sample, *, trackers=(), peer_ports=()):
     return uri
 
 
-class MagnetPexTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="peerwire-magnet-")
-        try:
-            cls.sample = tf.make_multi_sample(cls.tmp)
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class MagnetPexTest(tf.SampleCase):
 
     def setUp(self):
-        self.case_dir = tempfile.mkdtemp(prefix="case-", dir=self.tmp)
-        self.addCleanup(shutil.rmtree, self.case_dir, ignore_errors=True)
+        super().setUp()
 
     # -- helpers ------------------------------------------------------------------------------
     def download(self, uri, out, *extra, timeout=45, what="magnet download"):

@@ -48,24 +48,10 @@ TRACE = os.environ.get("PEERWIRE_TEST_TRACE") == "1"
 HAVE_LT = peers.have_libtorrent()
 
 
-class SeedToClientsTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="peerwire-seed-to-clients-")
-        try:
-            cls.sample = tf.make_multi_sample(cls.tmp)
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class SeedToClientsTest(tf.SampleCase):
 
     def setUp(self):
-        self.case_dir = tempfile.mkdtemp(prefix="case-", dir=self.tmp)
-        self.addCleanup(shutil.rmtree, self.case_dir, ignore_errors=True)
+        super().setUp()
         # peerwire keeps resume data in DATA/.peerwire: each case starts from a fresh copy of
         # the data, so each one checks it (and no case depends on another's resume file).
         self.data = os.path.join(self.case_dir, "data")

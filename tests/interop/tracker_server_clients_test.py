@@ -24,24 +24,10 @@ from pwtest import note  # noqa: E402
 
 @unittest.skipUnless(peers.TRANSMISSION_CLI, "transmission-cli is not installed")
 @unittest.skipUnless(peers.ARIA2C, "aria2c is not installed")
-class TrackerServerClientsTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="peerwire-tracker-server-clients-")
-        try:
-            cls.sample = tf.make_multi_sample(cls.tmp)
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class TrackerServerClientsTest(tf.SampleCase):
 
     def setUp(self):
-        self.case_dir = tempfile.mkdtemp(prefix="case-", dir=self.tmp)
-        self.addCleanup(shutil.rmtree, self.case_dir, ignore_errors=True)
+        super().setUp()
         self.tracker = tss.PeerwireTracker(["--interval", "30"]).start()
         self.addCleanup(self.tracker.cleanup)
 

@@ -26,24 +26,10 @@ HAVE_LT = peers.have_libtorrent()
 
 
 @unittest.skipUnless(HAVE_LT, "python3-libtorrent is not installed")
-class TrackerServerLibtorrentTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="peerwire-tracker-server-lt-")
-        try:
-            cls.sample = tf.make_multi_sample(cls.tmp)
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class TrackerServerLibtorrentTest(tf.SampleCase):
 
     def setUp(self):
-        self.case_dir = tempfile.mkdtemp(prefix="case-", dir=self.tmp)
-        self.addCleanup(shutil.rmtree, self.case_dir, ignore_errors=True)
+        super().setUp()
         self.tracker = tss.PeerwireTracker(["--interval", "30"]).start()
         self.addCleanup(self.tracker.cleanup)
 

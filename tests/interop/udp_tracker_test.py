@@ -96,26 +96,13 @@ def libtorrent_scrape(torrent, tmp):
     return json.loads(lines[-1]) if lines else {"error": proc.stderr[-2000:]}
 
 
-class UdpTrackerTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="peerwire-udp-tracker-")
-        try:
-            cls.sample = tf.make_multi_sample(cls.tmp, files=FILES, name="udpt")
-        except BaseException:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class UdpTrackerTest(tf.SampleCase):
+    sample_kw = {"files": FILES, "name": "udpt"}
 
     def setUp(self):
         if not tf.OPENTRACKER:
             self.skipTest("opentracker is not installed")
-        self.case_dir = tempfile.mkdtemp(prefix="case-", dir=self.tmp)
-        self.addCleanup(shutil.rmtree, self.case_dir, ignore_errors=True)
+        super().setUp()
 
     def path(self, name):
         return os.path.join(self.case_dir, name)

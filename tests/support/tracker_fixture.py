@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.parse
 import urllib.request
 
@@ -74,6 +75,31 @@ def make_multi_sample(root, *, files=None, piece_length=PIECE, name="multi", see
     sample.file_sizes = {b"/".join(f[b"path"]).decode(): f[b"length"]
                          for f in meta.get(b"files", [])}
     return sample
+
+
+class SampleCase(unittest.TestCase):
+    """A test class sharing one multi-file sample (made once, in a temporary directory removed
+    at the end), each case with its own fresh `self.case_dir` inside it. `sample_kw` passes
+    options to make_multi_sample (files=, name=, ...)."""
+
+    sample_kw = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix=f"peerwire-{cls.__name__}-")
+        try:
+            cls.sample = make_multi_sample(cls.tmp, **cls.sample_kw)
+        except BaseException:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.case_dir = tempfile.mkdtemp(prefix="case-", dir=self.tmp)
+        self.addCleanup(shutil.rmtree, self.case_dir, ignore_errors=True)
 
 
 def tracked_copy(sample, announce_url, out_path):
