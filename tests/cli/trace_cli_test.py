@@ -336,7 +336,11 @@ class FailingPeers(_Case):
             code, events, err, took, context = self.dial_fake(f)
         self.assertEqual(code, 0, context)
         self.assertIn("have all", [e["text"] for e in events if e["dir"] == "in"], context)
-        text = self.assert_closed(events, context, r"^closed: peer closed the connection$", took)
+        # The fake closes while our greeting may still be arriving: with unread bytes in its
+        # receive buffer the kernel sends a reset instead of a FIN. Either way the peer ended it.
+        text = self.assert_closed(
+            events, context,
+            r"^closed: (peer closed the connection|read failed: Connection reset by peer)$", took)
         note(f"handshake + have all, then EOF: exit {code} after {took:.2f}s, {text!r}")
 
     def test_two_peers_exit_when_both_ended(self):
