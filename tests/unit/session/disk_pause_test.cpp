@@ -16,30 +16,15 @@
 #include "peerwire/bencode_value.hpp"
 #include "peerwire/session.hpp"
 #include "peerwire/sha1.hpp"
+#include "session_fixture.hpp"
 #include "unit/storage/child_process.hpp"
 
 using namespace peerwire;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using namespace session_test;
 
 namespace {
-
-struct scratch_dir {
-  fs::path path;
-  scratch_dir() {
-    path = fs::temp_directory_path() / ("pw-diskpause-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // One file of `size` random bytes under root/name and its single-file torrent.
 result<metainfo> one_file_torrent(const fs::path& root, const std::string& name, std::size_t size,
@@ -61,19 +46,8 @@ result<metainfo> one_file_torrent(const fs::path& root, const std::string& name,
   return parse_metainfo(bencode::encode(bencode::value(bencode::dict{{"info", info}})));
 }
 
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);  // polling a status snapshot owned by another thread
-  }
-  return true;
-}
-
-session_settings local_settings() {
-  session_settings s;
-  s.bind_address = "127.0.0.1";
-  s.tick = 50ms;
+session_settings disk_settings() {
+  session_settings s = local_settings();
   s.disk_retry_interval = 100ms;
   return s;
 }
@@ -90,7 +64,7 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
   auto m = one_file_torrent(seed_dir, "big.bin", size, 16384);
   if (!m) return {1, "torrent: " + m.error().describe()};
 
-  session seeder(local_settings());
+  session seeder(disk_settings());
   auto seed_port = seeder.start();
   if (!seed_port) return {1, "seeder: " + seed_port.error().describe()};
   add_torrent_params sp;
@@ -105,7 +79,7 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
           10s))
     return {1, "seeder not seeding"};
 
-  session leecher(local_settings());
+  session leecher(disk_settings());
   if (!leecher.start()) return {1, "leecher did not start"};
   add_torrent_params lp;
   lp.torrent = *m;
@@ -147,7 +121,7 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
   leecher.stop();
   seeder.stop();
   if (done.state != torrent_state::finished) return {1, "ended in error: " + done.error};
-  if (read_all(mnt / "big.bin") != read_all(seed_dir / "big.bin")) return {1, "data differs"};
+  if (read_file(mnt / "big.bin") != read_file(seed_dir / "big.bin")) return {1, "data differs"};
   return {0, "paused at " + std::to_string(paused.verified_bytes) + " bytes (" + paused.error +
                  "), completed after the tmpfs grew"};
 }
@@ -155,7 +129,7 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
 }  // namespace
 
 TEST(SessionDiskPause, FullDiskPausesThenCompletesWhenSpaceIsAdded) {
-  scratch_dir seed_dir, mnt;
+  temp_dir seed_dir{"pw-diskpause-"}, mnt{"pw-diskpause-"};
   auto out = storage_test::run_in_child([&]() -> std::pair<int, std::string> {
     // The child must never unwind into gtest (it would run the rest of the suite twice).
     try {

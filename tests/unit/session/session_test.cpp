@@ -17,24 +17,14 @@
 #include "peerwire/ext_metadata.hpp"
 #include "peerwire/session.hpp"
 #include "peerwire/wire_peer_id.hpp"
+#include "session_fixture.hpp"
 
 using namespace peerwire;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using namespace session_test;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    path = fs::temp_directory_path() / ("pw-session-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Writes `files` (name, size) of random bytes under root/name_dir and returns a parsed torrent.
 metainfo make_torrent(const fs::path& root, const std::string& dir,
@@ -63,27 +53,6 @@ metainfo make_torrent(const fs::path& root, const std::string& dir,
   auto m = parse_metainfo(bencode::encode(bencode::value(bencode::dict{{"info", info}})));
   EXPECT_TRUE(m) << m.error().describe();
   return *m;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);  // polling a status snapshot owned by another thread
-  }
-  return true;
-}
-
-session_settings local_settings() {
-  session_settings s;
-  s.bind_address = "127.0.0.1";
-  s.tick = 50ms;
-  return s;
 }
 
 }  // namespace
@@ -138,12 +107,7 @@ TEST(Session, LyingPeerIsBannedAndTheDownloadCompletes) {
   peer::connection_settings liar_settings;
   liar_settings.our_id = wire::random_peer_id();
   peer::peer_host liar(io.get_executor(), liar_settings);
-  peer::torrent_ref ref;
-  ref.info_hash = *m.hash.v1;
-  ref.piece_count = static_cast<std::uint32_t>(m.piece_count());
-  ref.piece_length = static_cast<std::uint32_t>(m.piece_length);
-  ref.total_size = static_cast<std::uint64_t>(m.total_size);
-  ref.we_are_seed = true;
+  auto ref = seeding_ref(m);
   liar.add_torrent(ref);
   std::size_t lies = 0;
   liar.on_connection = [&lies](peer::peer_connection& c) {
@@ -241,12 +205,7 @@ TEST(Session, MagnetLiarIsBannedAndTheMetadataComesFromAnHonestPeer) {
   peer::connection_settings liar_settings;
   liar_settings.our_id = wire::random_peer_id();
   peer::peer_host liar(io.get_executor(), liar_settings);
-  peer::torrent_ref ref;
-  ref.info_hash = *m.hash.v1;
-  ref.piece_count = static_cast<std::uint32_t>(m.piece_count());
-  ref.piece_length = static_cast<std::uint32_t>(m.piece_length);
-  ref.total_size = static_cast<std::uint64_t>(m.total_size);
-  ref.we_are_seed = true;
+  auto ref = seeding_ref(m);
   ref.metadata_size = static_cast<std::int64_t>(m.info_bytes.size());
   liar.add_torrent(ref);
   std::size_t lies = 0;
