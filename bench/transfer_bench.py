@@ -40,7 +40,10 @@ libtorrent settings (--lt-tuning): the interop fixtures' (127.0.0.1 only; DHT, L
 NAT-PMP, uTP off; allow_multiple_connections_per_ip) on top of lt.high_performance_seed(),
 libtorrent's own pack for fast transfers (request queue 1500, 7 MiB disk queue, 3 MiB send
 buffer watermark, unlimited unchoke slots, ...), for the seeder and the downloader alike;
-`--lt-tuning default` uses libtorrent's defaults instead. aria2 and Transmission get the
+`--lt-tuning default` uses libtorrent's defaults instead. MSE (encryption) is off on both
+sides unless `--lt-encryption default`: libtorrent dials with MSE first by default, and
+peerwire has no MSE yet, so each libtorrent -> peerwire connection would first fail and
+retry in plaintext about 1 s later (a fixed start-up cost, measured separately). aria2 and Transmission get the
 fixtures' options (tests/support/tracker_fixture.py), no tracker: the libtorrent seeder dials them.
 
 Measurement: each transfer is timed from the downloader's start (for libtorrent, from the
@@ -185,7 +188,8 @@ class Bench:
         cmd_file = os.path.join(self.work, f"lt-seeder-cmd-{len(self.procs)}")
         open(cmd_file, "w").close()
         cfg = {"port": 0, "torrent": lay["torrent"], "save_path": lay["data"],
-               "tuning": self.a.lt_tuning, "timeout": timeout, "cmd_file": cmd_file}
+               "tuning": self.a.lt_tuning, "encryption": self.a.lt_encryption, "timeout": timeout,
+               "cmd_file": cmd_file}
         p = self.spawn(bs.lt_script_argv(self.work, "seeder", cfg), "lt-seeder")
         p.kind = "lt"
         p.cmd_file = cmd_file
@@ -268,7 +272,8 @@ class Bench:
             return p, finish
         if client == "lt":
             cfg = {"port": 0, "torrent": lay["torrent"], "save_path": dl_dir,
-                   "tuning": self.a.lt_tuning, "peers": [seeder.port],
+                   "tuning": self.a.lt_tuning, "encryption": self.a.lt_encryption,
+                   "peers": [seeder.port],
                    "timeout": self.timeout_for(size, "lt")}
             p = self.spawn(bs.lt_script_argv(self.work, "leecher", cfg), "lt-download")
 
@@ -810,7 +815,8 @@ def report(b, argv):
       f"{', '.join(a.layouts)} (multi = {a.files} files); libtorrent "
       f"{ver([bs.LT_PYTHON, '-c', 'import libtorrent; print(libtorrent.__version__)'])} "
       f"(settings: {'lt.high_performance_seed()' if a.lt_tuning == 'hp' else 'defaults'} + "
-      f"loopback-only, no DHT/LSD/UPnP/NAT-PMP/uTP, multiple connections per IP), "
+      f"loopback-only, no DHT/LSD/UPnP/NAT-PMP/uTP, multiple connections per IP, MSE "
+      f"{'off' if a.lt_encryption == 'off' else 'at its default policy'}), "
       f"{ver(['aria2c', '--version'])}, {ver(['transmission-cli', '--version'])}")
     w("")
     if L:
@@ -1046,6 +1052,9 @@ def main():
                     help="zeros (one hash for every piece) and/or marked (each piece its own)")
     ap.add_argument("--lt-tuning", choices=("hp", "default"), default="hp",
                     help="libtorrent settings: hp = lt.high_performance_seed() (default)")
+    ap.add_argument("--lt-encryption", choices=("off", "default"), default="off",
+                    help="libtorrent's MSE: off (plain BitTorrent, the default) or its default "
+                    "policy (dials with MSE first: ~1 s lost per connection to peerwire)")
     ap.add_argument("--verify", action="store_true", help="diff every download with the source")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()

@@ -86,8 +86,10 @@ class piece_picker {
   // --- requests
   // Up to max_blocks new blocks to request from the peer (the caller sizes max_blocks with
   // desired_queue() minus outstanding()). While the peer chokes us only its allowed-fast
-  // pieces are considered.
-  std::vector<block> pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us);
+  // pieces are considered. With start_new false only blocks of pieces already in progress are
+  // given (the caller's memory for piece buffers is spent; endgame is unaffected).
+  std::vector<block> pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us,
+                          bool start_new = true);
   receive_result on_block(peer_key peer, const block& b);
   // Timeout, reject, or a choke that dropped the request: the block is free again (unless
   // another peer still has it requested in endgame). A late arrival is then `unrequested`.
@@ -95,6 +97,9 @@ class piece_picker {
   // All of the peer's outstanding requests fail (a choke without the fast extension).
   void release_peer_requests(peer_key peer);
   std::size_t outstanding(peer_key peer) const;
+  // Pieces started and not yet ours: with blocks requested or received, or complete and
+  // awaiting set_have()/hash_failed(). Each needs a piece buffer at the caller.
+  std::size_t pieces_in_progress() const { return downloading_.size(); }
   std::vector<block> outstanding_blocks(peer_key peer) const;
 
   void set_sequential(bool on) { sequential_ = on; }
@@ -154,7 +159,8 @@ class piece_picker {
   void pick_partials(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
   void pick_rarest(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
   void pick_sequential(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
-  void pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
+  void pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max, bool start_new,
+                         std::vector<block>& out);
   void pick_endgame(peer_key peer, peer_entry& p, std::size_t max, bool choked,
                     std::vector<block>& out);
   bool requested_by(const downloading_piece& d, std::uint32_t index, peer_key peer) const;

@@ -77,20 +77,44 @@ void peer_connection::close(std::string reason) {
   end(std::move(reason));
 }
 
-void peer_connection::send(const wire::message& m) {
-  if (!open_) return;
-  std::vector<std::uint8_t> bytes;
-  wire::encode(m, bytes);
-  state_.on_send(m);
-  trace(true, wire::describe(m, state_.piece_count()));
-  queued_bytes_ += bytes.size();
+bool peer_connection::queue_bytes(std::size_t n) {
+  queued_bytes_ += n;
   if (queued_bytes_ > max_queued_bytes) {
     // Our own senders stop at 1 MiB; beyond this the peer is not reading at all.
     end("the peer stopped reading: over 16 MiB waiting to be sent");
-    return;
+    return false;
   }
-  queue_.push_back(std::move(bytes));
   wake_.cancel();
+  return true;
+}
+
+void peer_connection::send(const wire::message& m) {
+  if (!open_) return;
+  state_.on_send(m);
+  if (trace_) trace(true, wire::describe(m, state_.piece_count()));  // formatting costs
+  // Appended to the last entry unless that one ends with a block: one buffer for a run of
+  // small messages (a burst of requests or haves is one write, not one per message).
+  if (queue_.empty() || !queue_.back().block.empty()) queue_.emplace_back();
+  auto& bytes = queue_.back().bytes;
+  std::size_t before = bytes.size();
+  wire::encode(m, bytes);
+  queue_bytes(bytes.size() - before);
+}
+
+void peer_connection::send_piece(std::uint32_t index, std::uint32_t offset,
+                                 std::span<const std::uint8_t> block,
+                                 std::shared_ptr<const void> owner) {
+  if (!open_) return;
+  wire::piece m{index, offset, block};
+  state_.on_send(m);
+  if (trace_) trace(true, wire::describe(m, state_.piece_count()));
+  send_entry o;
+  wire::encode_piece_header(index, offset, static_cast<std::uint32_t>(block.size()), o.bytes);
+  o.block = block;
+  o.owner = std::move(owner);
+  std::size_t n = o.bytes.size() + block.size();
+  queue_.push_back(std::move(o));
+  queue_bytes(n);
 }
 
 asio::awaitable<void> peer_connection::run() {
@@ -316,7 +340,7 @@ bool peer_connection::update_torrent(torrent_ref torrent) {
 }
 
 bool peer_connection::handle_message(const wire::message& m) {
-  trace(false, wire::describe(m, state_.piece_count()));
+  if (trace_) trace(false, wire::describe(m, state_.piece_count()));
   if (auto violation = state_.on_receive(m)) {
     end("protocol error: " + *violation);
     return false;
@@ -382,31 +406,38 @@ asio::awaitable<void> peer_connection::read_loop() {
 }
 
 asio::awaitable<void> peer_connection::write_loop() {
-  std::vector<std::uint8_t> batch;
+  std::deque<send_entry> sending;  // kept alive (blocks and their owners) until written
+  std::vector<asio::const_buffer> buffers;
   while (open_) {
     if (queue_.empty()) {
       wake_.expires_at(steady::time_point::max());
       co_await wake_.async_wait(tuple_awaitable);  // cancelled by send() or end()
       continue;
     }
-    // One write for everything queued: fewer syscalls when many small messages pile up.
-    batch.clear();
+    // One gathered write for everything queued: blocks go from the read cache to the socket
+    // without being copied, and many small messages are one syscall.
+    sending.swap(queue_);
     queued_bytes_ = 0;
-    while (!queue_.empty()) {
-      batch.insert(batch.end(), queue_.front().begin(), queue_.front().end());
-      queue_.pop_front();
+    buffers.clear();
+    for (const auto& o : sending) {
+      if (!o.bytes.empty()) buffers.push_back(asio::buffer(o.bytes));
+      if (!o.block.empty()) buffers.push_back(asio::buffer(o.block.data(), o.block.size()));
     }
     writing_ = true;
     write_started_ = steady::now();
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(batch), tuple_awaitable);
+    // The queue is empty again: the owner may queue the next batch while this one is being
+    // written, so the socket never waits for the torrent between writes.
+    if (on_drained) on_drained(*this);
+    if (!open_) co_return;
+    auto [ec, n] = co_await asio::async_write(socket_, buffers, tuple_awaitable);
     writing_ = false;
+    sending.clear();
     if (!open_) co_return;
     if (ec) {
       end("write failed: " + ec.message());
       co_return;
     }
     last_sent_ = steady::now();
-    if (queue_.empty() && on_drained) on_drained(*this);
   }
 }
 

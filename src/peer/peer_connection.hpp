@@ -86,6 +86,10 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   void close(std::string reason);
   // Queues a message (network thread only); the write loop sends it.
   void send(const wire::message& m);
+  // Queues a piece message whose block is written straight from `owner`'s memory (a read
+  // cache buffer): `block` must stay valid while `owner` lives. No copy is made.
+  void send_piece(std::uint32_t index, std::uint32_t offset, std::span<const std::uint8_t> block,
+                  std::shared_ptr<const void> owner);
   // Sends a BEP 10 message under the id the peer chose for `name` ("ut_metadata", ...);
   // false (nothing sent) when the peer did not offer that extension.
   bool send_extended(std::string_view name, std::span<const std::uint8_t> payload);
@@ -113,7 +117,8 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   // Called for every message received after the handshake (after state is updated).
   std::function<void(peer_connection&, const wire::message&)> on_message;
 
-  // Called after each write completes (the send queue drained): time to queue more uploads.
+  // Called when the write loop takes everything queued for one write (the queue is empty
+  // while those bytes go out): time to queue the next uploads.
   std::function<void(peer_connection&)> on_drained;
   const tcp::endpoint& remote_endpoint() const { return remote_; }
 
@@ -156,7 +161,15 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   wire::peer_state state_;
   wire::message_decoder decoder_;
   std::vector<std::uint8_t> leftover_;  // bytes after the handshake, for the decoder
-  std::deque<std::vector<std::uint8_t>> queue_;
+  // What the write loop sends next, in order. Small messages share one entry's bytes; a
+  // block sent by send_piece is its own entry, referring to memory `owner` keeps alive.
+  struct send_entry {
+    std::vector<std::uint8_t> bytes;      // encoded messages (or a piece message's header)
+    std::span<const std::uint8_t> block;  // then this block, when not empty
+    std::shared_ptr<const void> owner;
+  };
+  bool queue_bytes(std::size_t n);  // accounts n more queued bytes; false: closed
+  std::deque<send_entry> queue_;
   std::array<std::uint8_t, 64 * 1024> buf_{};
   steady::time_point last_sent_ = steady::now();
   steady::time_point last_received_ = steady::now();

@@ -15,16 +15,17 @@
 
 namespace peerwire::picker {
 
-std::vector<block> piece_picker::pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us) {
+std::vector<block> piece_picker::pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us,
+                                      bool start_new) {
   peer_entry& p = entry(peer);
   std::vector<block> out;
   // Nothing we lack at this peer: skip the walks below, which would find nothing.
   if (max_blocks == 0 || complete() || (!p.seed && p.lacking == 0)) return out;
   if (peer_choking_us) {
-    pick_allowed_fast(peer, p, max_blocks, out);
+    pick_allowed_fast(peer, p, max_blocks, start_new, out);
   } else {
     pick_partials(peer, p, max_blocks, out);
-    if (out.size() < max_blocks && free_blocks_ > 0) {
+    if (start_new && out.size() < max_blocks && free_blocks_ > 0) {
       if (sequential_)
         pick_sequential(peer, p, max_blocks, out);
       else
@@ -113,10 +114,11 @@ void piece_picker::pick_sequential(peer_key peer, peer_entry& p, std::size_t max
   }
 }
 
-void piece_picker::pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max,
+void piece_picker::pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max, bool start_new,
                                      std::vector<block>& out) {
   for (std::uint32_t piece : p.allowed_fast) {
     if (state_[piece] == piece_state::have || state_[piece] == piece_state::complete) continue;
+    if (!start_new && state_[piece] != piece_state::downloading) continue;
     if (!entry_has(p, piece)) continue;
     take_free(peer, p, piece, max, out);
     if (out.size() >= max) return;

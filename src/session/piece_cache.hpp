@@ -7,13 +7,27 @@
 #include <list>
 #include <memory>
 #include <mutex>
-#include <vector>
+#include <span>
 
 namespace peerwire::session_detail {
 
+// Bytes read from disk for uploads. Not zeroed when made (the read fills them), and shared:
+// blocks are sent to the socket straight from here (peer_connection::send_piece).
+class read_buffer {
+ public:
+  explicit read_buffer(std::size_t size) : bytes_(new std::uint8_t[size]), size_(size) {}
+  std::span<std::uint8_t> span() { return {bytes_.get(), size_}; }
+  std::span<const std::uint8_t> span() const { return {bytes_.get(), size_}; }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> bytes_;
+  std::size_t size_;
+};
+
 class piece_cache {
  public:
-  using piece_data = std::shared_ptr<const std::vector<std::uint8_t>>;
+  using piece_data = std::shared_ptr<const read_buffer>;
 
   explicit piece_cache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 

@@ -418,7 +418,7 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
     }
     auto& ready = p.ready;
     auto gone = std::remove_if(ready.begin(), ready.end(),
-                               [&](const auto& entry) { return same(entry.first); });
+                               [&](const ready_block& entry) { return same(entry.req); });
     rejected = rejected || gone != ready.end();
     ready.erase(gone, ready.end());
     if (rejected && p.conn->fast_enabled())

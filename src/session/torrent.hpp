@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -82,6 +83,12 @@ class torrent : public std::enable_shared_from_this<torrent> {
     wire::request req;
     bool cancelled = false;
   };
+  // A block read for a peer: `data` holds it at `at` (a cached whole piece, or the block).
+  struct ready_block {
+    wire::request req;
+    piece_cache::piece_data data;
+    std::size_t at = 0;
+  };
   struct outstanding {
     picker::block b;
     steady::time_point sent;
@@ -93,7 +100,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
     steady::time_point connected_at, last_block;
     std::vector<outstanding> requests;  // ours to them
     std::deque<pending_read> serving;   // theirs to us, waiting for disk or bandwidth
-    std::deque<std::pair<wire::request, std::vector<std::uint8_t>>> ready;  // read, to send
+    std::deque<ready_block> ready;      // read, to send
     std::uint32_t reqq = 250;
     bool snubbed = false;
     // Abuse counters (see on_request, on_block): requests refused in a row, and blocks it
@@ -150,8 +157,15 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void fill_requests(peer_entry& p);
   void pump_uploads(peer_entry& p);
   void pump_all_uploads();
+  // A whole-piece read for uploads completed (or failed): serves every request waiting for it.
+  void piece_read(std::uint32_t piece, piece_cache::piece_data data);
   bool send_one_upload(peer_entry& p, steady::time_point now);
   void piece_complete(std::uint32_t piece);
+  // Piece buffers for downloads (see session_settings::piece_memory): how many pieces may be
+  // in progress, and a small pool so a piece costs no allocation (and no page faults).
+  std::size_t piece_buffer_limit() const;
+  std::vector<std::uint8_t> take_piece_buffer(std::size_t size);
+  void recycle_piece_buffer(std::vector<std::uint8_t>&& data);
   void piece_verified(std::uint32_t piece, bool ok,
                       std::optional<storage::storage_error> write_error,
                       std::shared_ptr<piece_buffer> buffer);
@@ -192,7 +206,12 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::map<picker::peer_key, peer_entry> peers_;
   picker::peer_key next_key_ = 1;
   std::unordered_map<std::uint32_t, piece_buffer> partial_;
-  std::size_t hashing_ = 0;  // pieces on the disk pool
+  std::size_t hashing_ = 0;                               // pieces on the disk pool
+  std::vector<std::vector<std::uint8_t>> spare_buffers_;  // at most piece_buffer_limit()
+  std::shared_ptr<std::mutex> write_mutex_ = std::make_shared<std::mutex>();  // piece writes
+  // A peer got fewer requests than it could take because the piece memory was spent: when a
+  // piece leaves memory every peer is offered requests again.
+  bool short_of_memory_ = false;
   std::vector<candidate> candidates_;
   std::set<wire::peer_id> banned_ids_;
   std::unordered_map<std::uint32_t, failed_piece> failed_;  // bounded: see piece_verified
@@ -218,6 +237,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::vector<std::function<void()>> save_waiters_;
   // Whole pieces recently read for uploads (16 MiB at most, shared with the disk threads).
   std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(16u << 20);
+  std::set<std::uint32_t> reading_;  // pieces being read into the cache for uploads
   bool stopping_ = false;
   bool resume_dirty_ = false;
   // paused_disk: one verified piece that could not be written, kept to retry the write (the

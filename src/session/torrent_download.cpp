@@ -34,7 +34,10 @@ void torrent::fill_requests(peer_entry& p) {
   if (picker_.in_endgame()) want = std::min<std::size_t>(want, 4);
   if (p.requests.size() >= want) return;
   if (!download_bucket_.unlimited() && download_bucket_.available(now) < block_size) return;
-  auto blocks = picker_.pick(p.key, want - p.requests.size(), choked);
+  // A new piece needs a buffer: only while the pieces in progress fit in the piece memory.
+  bool start_new = picker_.pieces_in_progress() < piece_buffer_limit();
+  if (!start_new) short_of_memory_ = true;
+  auto blocks = picker_.pick(p.key, want - p.requests.size(), choked, start_new);
   for (const auto& b : blocks) {
     p.requests.push_back({b, now});
     p.conn->send(wire::request{b.piece, b.offset, b.length});
@@ -71,7 +74,7 @@ void torrent::on_block(peer_entry& p, const wire::piece& m) {
   if (res.status == picker::received::accepted) {
     auto& buf = partial_[b.piece];
     if (buf.data.empty()) {
-      buf.data.resize(static_cast<std::size_t>(params_.torrent.piece_size(b.piece)));
+      buf.data = take_piece_buffer(static_cast<std::size_t>(params_.torrent.piece_size(b.piece)));
       buf.senders.assign(picker_.block_count(b.piece), 0);
     }
     std::copy(m.data.begin(), m.data.end(), buf.data.begin() + b.offset);
@@ -93,6 +96,29 @@ void torrent::on_block(peer_entry& p, const wire::piece& m) {
   fill_requests(p);
 }
 
+std::size_t torrent::piece_buffer_limit() const {
+  auto piece_length =
+      static_cast<std::size_t>(std::max<std::int64_t>(params_.torrent.piece_length, 1));
+  return std::max<std::size_t>(4, host_.settings().piece_memory / piece_length);
+}
+
+std::vector<std::uint8_t> torrent::take_piece_buffer(std::size_t size) {
+  std::vector<std::uint8_t> data;
+  if (!spare_buffers_.empty()) {
+    data = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+  }
+  data.resize(size);  // a reused buffer of the same size is not touched
+  return data;
+}
+
+void torrent::recycle_piece_buffer(std::vector<std::uint8_t>&& data) {
+  if (state_ == torrent_state::downloading && data.capacity() != 0 &&
+      spare_buffers_.size() < piece_buffer_limit()) {
+    spare_buffers_.push_back(std::move(data));
+  }
+}
+
 void torrent::piece_complete(std::uint32_t piece) {
   auto node = partial_.extract(piece);
   if (node.empty()) return;
@@ -102,6 +128,7 @@ void torrent::piece_complete(std::uint32_t piece) {
   auto self = shared_from_this();
   auto alive = alive_;
   auto ex = host_.executor();
+  auto write_mutex = write_mutex_;
   ++hashing_;
   // Hash, and write only a piece that verified: nothing unverified ever reaches the disk.
   asio::post(host_.disk_pool(), [=] {
@@ -109,6 +136,9 @@ void torrent::piece_complete(std::uint32_t piece) {
     bool ok = sha1(std::as_bytes(std::span(data.data(), data.size()))) == expected;
     std::optional<storage::storage_error> write_error;
     if (ok) {
+      // One writer at a time: the kernel serialises writes to a file anyway, and a second
+      // thread waiting for its inode lock spins on a CPU; here it sleeps (or hashes).
+      std::lock_guard lock(*write_mutex);
       auto w = storage->write_piece(piece, data);
       if (!w) write_error = w.error();
     }
@@ -143,6 +173,8 @@ void torrent::piece_verified(std::uint32_t piece, bool ok,
     } else if (failed_.size() < 64) {  // bounded memory: at most 64 suspect pieces kept
       failed_[piece] = {std::move(buffer->data), std::move(buffer->senders)};
     }
+    recycle_piece_buffer(std::move(buffer->data));
+    short_of_memory_ = false;
     for (auto& [k, p] : peers_) fill_requests(p);
     return;
   }
@@ -163,6 +195,7 @@ void torrent::piece_verified(std::uint32_t piece, bool ok,
     for (auto k : liars) ban(k, "sent corrupt blocks (found by comparing with the verified piece)");
   }
   picker_.set_have(piece);
+  recycle_piece_buffer(std::move(buffer->data));
   verified_bytes_ =
       std::min(verified_bytes_ + params_.torrent.piece_size(piece), params_.torrent.content_size());
   resume_dirty_ = true;
@@ -172,6 +205,10 @@ void torrent::piece_verified(std::uint32_t piece, bool ok,
   for (auto& [k, p] : peers_) {
     p.conn->send(wire::have{piece});
     update_interest(p);
+  }
+  if (short_of_memory_) {
+    short_of_memory_ = false;
+    for (auto& [k, p] : peers_) fill_requests(p);
   }
   maybe_finish_download();
 }
@@ -197,6 +234,8 @@ void torrent::maybe_finish_download() {
   if (!picker_.complete() || hashing_ > 0) return;
   if (state_ == torrent_state::downloading) {
     state_ = torrent_state::seeding;
+    spare_buffers_.clear();  // seeding needs no piece buffers
+    spare_buffers_.shrink_to_fit();
     seeding_since_ = steady::now();
     note("download complete");
     save_resume();  // flushes the files first, on the disk pool

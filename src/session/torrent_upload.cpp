@@ -46,39 +46,48 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
     return;
   }
   p.refused_in_a_row = 0;
+  auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(r.index));
+  // Whole pieces are cached only when they are small enough that reading one for a single
+  // block is cheap; a peer asking one block of each huge piece gets exactly what it asked.
+  if (piece_size <= max_cached_piece) {
+    if (auto whole = read_cache_->get(r.index)) {  // the usual case: no trip to the disk pool
+      p.ready.push_back({r, std::move(whole), r.offset});
+      pump_uploads(p);
+      return;
+    }
+    p.serving.push_back({r});
+    // One read per piece: the requests for its other blocks (usually in the same burst) wait
+    // for that read instead of each reading the piece again.
+    if (!reading_.insert(r.index).second) return;
+    auto storage = storage_;
+    auto self = shared_from_this();
+    auto alive = alive_;
+    auto ex = host_.executor();
+    auto cache = read_cache_;
+    auto piece = r.index;
+    asio::post(host_.disk_pool(), [=] {
+      auto fresh = std::make_shared<read_buffer>(piece_size);
+      piece_cache::piece_data data;
+      if (storage->read(piece, 0, fresh->span())) {
+        cache->put(piece, fresh);
+        data = std::move(fresh);
+      }
+      asio::post(ex, [=, data = std::move(data)]() mutable {
+        if (*alive) self->piece_read(piece, std::move(data));
+      });
+    });
+    return;
+  }
   p.serving.push_back({r});
   auto storage = storage_;
   auto self = shared_from_this();
   auto alive = alive_;
   auto ex = host_.executor();
   auto key = p.key;
-  auto cache = read_cache_;
-  auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(r.index));
   asio::post(host_.disk_pool(), [=] {
-    // Whole pieces are cached only when they are small enough that reading one for a single
-    // block is cheap; a peer asking one block of each huge piece gets exactly what it asked.
-    bool cacheable = piece_size <= max_cached_piece;
-    std::vector<std::uint8_t> data;
-    bool ok = true;
-    if (!cacheable) {
-      data.resize(r.length);
-      ok = static_cast<bool>(storage->read(r.index, r.offset, data));
-    } else {
-      auto whole = cache->get(r.index);
-      if (!whole) {
-        auto fresh = std::make_shared<std::vector<std::uint8_t>>(piece_size);
-        ok = static_cast<bool>(storage->read(r.index, 0, *fresh));
-        if (ok) cache->put(r.index, fresh);
-        whole = std::move(fresh);
-      }
-      // The codec already bounds offset + length by the piece size; checked again here.
-      if (ok && static_cast<std::size_t>(r.offset) + r.length <= whole->size()) {
-        data.assign(whole->begin() + r.offset, whole->begin() + r.offset + r.length);
-      } else {
-        ok = false;
-      }
-    }
-    asio::post(ex, [=, data = std::move(data)]() mutable {
+    auto data = std::make_shared<read_buffer>(r.length);
+    bool ok = static_cast<bool>(storage->read(r.index, r.offset, data->span()));
+    asio::post(ex, [=]() mutable {
       if (!*alive) return;
       auto it = self->peers_.find(key);
       if (it == self->peers_.end()) return;
@@ -97,11 +106,39 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
         return;
       }
       if (!cancelled) {
-        it->second.ready.emplace_back(r, std::move(data));
+        it->second.ready.push_back({r, std::move(data), 0});
         self->pump_uploads(it->second);
       }
     });
   });
+}
+
+void torrent::piece_read(std::uint32_t piece, piece_cache::piece_data data) {
+  reading_.erase(piece);
+  if (!data) note("cannot read piece " + std::to_string(piece) + " for a peer");
+  for (auto& [k, p] : peers_) {
+    bool queued = false;
+    for (auto it = p.serving.begin(); it != p.serving.end();) {
+      if (it->req.index != piece) {
+        ++it;
+        continue;
+      }
+      auto req = it->req;
+      bool cancelled = it->cancelled;
+      it = p.serving.erase(it);
+      if (cancelled) continue;  // its reject was sent with the cancel
+      // The codec bounds offset + length by the piece size; checked again here.
+      if (!data || std::size_t{req.offset} + req.length > data->size()) {
+        // BEP 6: every request is answered, by the block or by a reject.
+        if (p.conn->fast_enabled())
+          p.conn->send(wire::reject_request{req.index, req.offset, req.length});
+        continue;
+      }
+      p.ready.push_back({req, data, req.offset});
+      queued = true;
+    }
+    if (queued) pump_uploads(p);
+  }
 }
 
 // Sends at most one block to `p`; false when nothing could be sent (nothing ready, socket
@@ -112,23 +149,24 @@ bool torrent::send_one_upload(peer_entry& p, steady::time_point now) {
     // Choked since the request: BEP 6 peers get an explicit reject (except for allowed-fast
     // pieces, which are still served), others just lose it.
     bool fast = p.conn->fast_enabled();
-    auto keep = std::stable_partition(p.ready.begin(), p.ready.end(), [&](const auto& entry) {
-      return fast && allowed_while_choked(p.allowed_fast, entry.first.index);
+    auto keep = std::stable_partition(p.ready.begin(), p.ready.end(), [&](const ready_block& b) {
+      return fast && allowed_while_choked(p.allowed_fast, b.req.index);
     });
     for (auto it = keep; it != p.ready.end(); ++it) {
-      if (fast)
-        p.conn->send(wire::reject_request{it->first.index, it->first.offset, it->first.length});
+      if (fast) p.conn->send(wire::reject_request{it->req.index, it->req.offset, it->req.length});
     }
     p.ready.erase(keep, p.ready.end());
     if (p.ready.empty()) return false;
   }
-  auto& [req, data] = p.ready.front();
-  if (!upload_bucket_.unlimited() && upload_bucket_.available(now) < data.size()) return false;
-  upload_bucket_.consume(data.size(), now);
-  p.conn->send(wire::piece{req.index, req.offset, data});
-  p.up.add(data.size(), now);
-  total_up_.add(data.size(), now);
-  uploaded_ += static_cast<std::int64_t>(data.size());
+  const ready_block& b = p.ready.front();
+  std::size_t n = b.req.length;
+  if (!upload_bucket_.unlimited() && upload_bucket_.available(now) < n) return false;
+  upload_bucket_.consume(n, now);
+  // Straight from the read buffer to the socket: the connection keeps `data` alive.
+  p.conn->send_piece(b.req.index, b.req.offset, b.data->span().subspan(b.at, n), b.data);
+  p.up.add(n, now);
+  total_up_.add(n, now);
+  uploaded_ += static_cast<std::int64_t>(n);
   p.ready.pop_front();
   return true;
 }

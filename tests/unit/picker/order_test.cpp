@@ -172,3 +172,26 @@ TEST(Order, NoBlockHandedOutTwiceOutsideEndgame) {
 }
 
 }  // namespace
+
+// The caller is out of piece memory: only pieces already in progress get more requests, and
+// pieces_in_progress() counts what needs a buffer (until set_have or hash_failed).
+TEST(Order, NoNewPieceWhenStartNewIsFalse) {
+  auto pp = make_picker("5555");  // 4 blocks a piece
+  add_peer_bits(pp, 2, "*");
+  EXPECT_EQ(pp.pieces_in_progress(), 0u);
+  EXPECT_TRUE(pp.pick(2, 4, false, false).empty());  // nothing started yet: nothing given
+  auto a = pp.pick(2, 2, false);                     // half of one piece
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(pp.pieces_in_progress(), 1u);
+  auto b = pp.pick(2, 8, false, false);  // only the other half of the same piece
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(pieces_of(b), std::vector<std::uint32_t>{a[0].piece});
+  EXPECT_EQ(pp.pieces_in_progress(), 1u);
+  for (const auto& x : a) pp.on_block(2, x);
+  for (const auto& x : b) EXPECT_TRUE(pp.on_block(2, x).piece_complete || &x != &b.back());
+  EXPECT_EQ(pp.pieces_in_progress(), 1u);  // complete, awaiting its hash check
+  pp.set_have(a[0].piece);
+  EXPECT_EQ(pp.pieces_in_progress(), 0u);
+  EXPECT_EQ(pp.pick(2, 4, false, true).size(), 4u);  // allowed again: a new piece
+  EXPECT_EQ(pp.check_invariants(), "");
+}

@@ -97,6 +97,44 @@ TEST(Session, DownloadsFromASeederByteForByte) {
   EXPECT_GT(seeder.status().at(0).uploaded, 0);
 }
 
+// With the piece memory spent (piece_memory 0: the floor of 4 pieces in progress) requests
+// stop until a piece is verified and written, then resume: the download still completes from
+// two seeders, byte for byte.
+TEST(Session, DownloadCompletesWithinTheSmallestPieceMemory) {
+  temp_dir seed_dir, leech_dir;
+  auto m = make_torrent(seed_dir.path, "many", {{"a.bin", 1'500'000}, {"b.bin", 600'001}}, 16384);
+  std::vector<std::unique_ptr<session>> seeders;
+  std::vector<std::string> peers;
+  for (int i = 0; i < 2; ++i) {
+    seeders.push_back(std::make_unique<session>(local_settings()));
+    auto port = seeders.back()->start();
+    ASSERT_TRUE(port) << port.error().describe();
+    add_torrent_params sp;
+    sp.torrent = m;
+    sp.save_path = seed_dir.path;
+    seeders.back()->add_torrent(sp);
+    peers.push_back("127.0.0.1:" + std::to_string(*port));
+  }
+  auto settings = local_settings();
+  settings.piece_memory = 0;
+  session leecher(settings);
+  ASSERT_TRUE(leecher.start());
+  add_torrent_params lp;
+  lp.torrent = m;
+  lp.save_path = leech_dir.path;
+  lp.peers = peers;
+  lp.goal.kind = seed_goal_kind::none;
+  leecher.add_torrent(lp);
+  ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 30s)) << "download did not finish";
+  auto st = leecher.status().at(0);
+  EXPECT_EQ(st.state, torrent_state::finished) << st.error;
+  EXPECT_EQ(st.verified_bytes, 2'100'001);
+  leecher.stop();
+  for (const char* f : {"a.bin", "b.bin"}) {
+    EXPECT_EQ(read_file(leech_dir.path / "many" / f), read_file(seed_dir.path / "many" / f)) << f;
+  }
+}
+
 // A peer that claims every piece and answers every request with garbage: it must be banned,
 // nothing it sent may reach the disk, and the download completes from the honest seeder.
 TEST(Session, LyingPeerIsBannedAndTheDownloadCompletes) {
