@@ -276,8 +276,8 @@ int run_download(const download_cli_options& opt) {
   auto last_line = steady::time_point{};
   auto period = tty ? std::chrono::milliseconds(500)
                     : std::chrono::milliseconds(static_cast<long>(opt.status_interval * 1000));
-  while (!g_interrupted.load() && !s.all_done()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // UI refresh, not a test wait
+  // Wakes every 100 ms for the status line and Ctrl-C, and at once when everything is done.
+  while (!g_interrupted.load() && !s.wait_done(std::chrono::milliseconds(100))) {
     auto now = steady::now();
     if (now - last_line < period) continue;
     last_line = now;

@@ -122,6 +122,8 @@ class session {
   std::vector<torrent_status> status() const;
   // True once every torrent reached `finished` or `error`.
   bool all_done() const;
+  // Waits up to `max` for all_done(), returning as soon as it becomes true; returns it.
+  bool wait_done(std::chrono::milliseconds max) const;
   // Graceful stop: stopped announces (bounded), resume data saved, connections closed. Blocks
   // until the network thread has exited. Safe to call twice.
   void stop();

@@ -122,6 +122,10 @@ struct storage_options {
   // Descriptors kept open (least recently used closed first). Files are opened again on
   // demand, so this only trades syscalls for descriptors.
   std::size_t max_open_files = 64;
+  // Whether a written file is synced (fdatasync) when its descriptor closes, so that flush()
+  // covers files closed since. Off for callers that never rely on flush() for durability
+  // (resume data bound to the boot instead, see resume.hpp): no sync at eviction or exit.
+  bool sync_on_close = true;
 };
 
 struct check_progress {

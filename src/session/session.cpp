@@ -41,6 +41,10 @@ struct session::impl : torrent_host, peer::torrent_directory {
   std::size_t total_connections() const override { return host_ ? host_->connections().size() : 0; }
   tracker::udp_tracker* udp_tracker() override { return udp_tracker_.get(); }
   std::string udp_error() const override { return udp_error_; }
+  void torrent_done() override {
+    // Posted: the torrent finishes its own bookkeeping first.
+    asio::post(io_, [this] { publish(std::chrono::steady_clock::now()); });
+  }
   void log(const std::string& torrent_name, const std::string& text) override {
     if (settings_.log) settings_.log(torrent_name, text);
   }
@@ -81,6 +85,7 @@ struct session::impl : torrent_host, peer::torrent_directory {
     std::lock_guard lock(mu_);  // pending_adds_ is written by add_torrent() on other threads
     snapshot_ = std::move(snap);
     all_done_ = done && pending_adds_ == 0 && !torrents_.empty();
+    if (all_done_) done_cv_.notify_all();
   }
 
   session_settings settings_;
@@ -101,6 +106,7 @@ struct session::impl : torrent_host, peer::torrent_directory {
   std::size_t pending_adds_ = 0;  // guarded by mu_ for the count only
 
   mutable std::mutex mu_;
+  std::condition_variable done_cv_;  // all_done_ became true
   std::vector<torrent_status> snapshot_;
   bool all_done_ = false;
 };
@@ -180,6 +186,12 @@ std::vector<torrent_status> session::status() const {
 
 bool session::all_done() const {
   std::lock_guard lock(impl_->mu_);
+  return impl_->all_done_;
+}
+
+bool session::wait_done(std::chrono::milliseconds max) const {
+  std::unique_lock lock(impl_->mu_);
+  impl_->done_cv_.wait_for(lock, max, [&] { return impl_->all_done_; });
   return impl_->all_done_;
 }
 

@@ -126,7 +126,9 @@ void torrent::start() {
     start_announcing();
     return;
   }
-  auto opened = storage::disk_storage::open(params_.torrent, params_.save_path);
+  storage::storage_options options;
+  options.sync_on_close = !storage::boot_id();  // see save_resume
+  auto opened = storage::disk_storage::open(params_.torrent, params_.save_path, options);
   if (!opened) {
     fail(opened.error().message);
     return;
@@ -145,6 +147,12 @@ void torrent::start() {
     auto loaded = storage::load_resume(resume_path, params_.torrent);
     if (!loaded) {
       note("ignoring resume data: " + loaded.error().describe());
+    } else if (*loaded && !storage::claims_trusted(**loaded)) {
+      // Saved without a disk sync in an earlier boot: a power cut may have taken data it
+      // claims, so every piece is checked (the counters are still good).
+      note("the machine restarted since the resume data was saved: checking every piece");
+      uploaded_before_ = (*loaded)->uploaded;
+      downloaded_before_ = (*loaded)->downloaded;
     } else if (*loaded) {
       const auto& rd = **loaded;
       full_check = false;
@@ -175,6 +183,7 @@ void torrent::start() {
     maybe_finish_download();
     checked_peers();
     start_announcing();
+    connect_more(steady::now());  // the peers we were given: now, not at the next tick
     return;
   }
   unsigned threads = std::max(1u, host_.settings().disk_threads);
@@ -210,6 +219,7 @@ void torrent::start() {
       self->maybe_finish_download();
       self->checked_peers();
       self->start_announcing();
+      self->connect_more(steady::now());
     });
   });
 }
@@ -238,6 +248,7 @@ void torrent::fail(const std::string& message) {
   if (state_ == torrent_state::error) return;  // the first error is the one that matters
   check_stop_->store(true);
   state_ = torrent_state::error;
+  host_.torrent_done();
   error_ = message;
   note("stopped: " + message);
   for (auto& [k, p] : peers_) p.conn->close("torrent stopped: " + message);
@@ -550,6 +561,7 @@ void torrent::tick(steady::time_point now) {
          now - seeding_since_ >= std::chrono::duration<double>(g.value * 60)) ||
         g.kind == seed_goal_kind::none) {
       state_ = torrent_state::finished;
+      host_.torrent_done();
       note("seeding goal reached");
     }
   }
@@ -586,10 +598,15 @@ void torrent::save_resume(std::function<void()> done) {
   auto waiters = std::move(save_waiters_);
   save_waiters_.clear();
   // Data first, then the record that claims it: after a crash the resume file never claims a
-  // piece that is not on disk.
+  // piece that is not on disk. Where the boot can be identified the data is not synced: the
+  // record is bound to this boot instead (see resume.hpp), which spares a disk write of
+  // everything downloaded at each save.
+  auto boot = storage::boot_id();
+  if (boot) rd.unsynced_boot = *boot;
   asio::post(host_.disk_pool(), [=]() mutable {
     // Only data that reached the disk may be claimed: if the flush fails, keep the old file.
-    auto flushed = storage->flush();
+    storage::storage_result<void> flushed;
+    if (!boot) flushed = storage->flush();
     rd.files = storage->stamps();
     auto saved = flushed ? storage::save_resume_atomically(path, rd) : flushed;
     asio::post(ex, [self, saved = static_cast<bool>(saved), waiters]() {

@@ -54,6 +54,9 @@ class torrent_host {
   // opened, with the reason in udp_error().
   virtual tracker::udp_tracker* udp_tracker() = 0;
   virtual std::string udp_error() const = 0;
+  // The torrent reached `finished` or `error`: the session publishes its status now rather
+  // than at the next tick, so a waiting caller (session::wait_done) returns at once.
+  virtual void torrent_done() = 0;
 };
 
 // Requests held per peer (waiting for the disk or read but unsent); more are refused. Our

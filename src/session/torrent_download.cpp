@@ -250,7 +250,10 @@ void torrent::maybe_finish_download() {
   } else if (state_ == torrent_state::seeding && seeding_since_ == steady::time_point{}) {
     seeding_since_ = steady::now();
   }
-  if (params_.goal.kind == seed_goal_kind::none) state_ = torrent_state::finished;
+  if (params_.goal.kind == seed_goal_kind::none) {
+    state_ = torrent_state::finished;
+    host_.torrent_done();
+  }
 }
 
 // ---- disk full / not writable --------------------------------------------------------------

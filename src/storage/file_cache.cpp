@@ -21,6 +21,7 @@ std::optional<storage_error> sync_errors::take() {
 }
 
 file_handle::~file_handle() {
+  if (!sync_on_close_) return;
   auto r = sync();
   if (!r) errors_.record(r.error());
 }
@@ -54,7 +55,8 @@ storage_result<handle_ptr> file_cache::get(std::size_t file, bool write, std::st
   // rare next to reads and writes.
   auto fd = open();
   if (!fd) return fd.error();
-  auto handle = std::make_shared<file_handle>(std::move(*fd), write, std::move(name), errors_);
+  auto handle = std::make_shared<file_handle>(std::move(*fd), write, std::move(name), errors_,
+                                              sync_on_close_);
   while (open_.size() >= capacity_) {
     std::size_t victim = lru_.back();
     lru_.pop_back();

@@ -34,9 +34,15 @@ class sync_errors {
 
 class file_handle {
  public:
-  file_handle(unique_fd fd, bool writable, std::string name, sync_errors& errors)
-      : fd_(std::move(fd)), writable_(writable), name_(std::move(name)), errors_(errors) {}
-  // Syncs a dirty file before closing it, so flush() keeps its promise for evicted files.
+  file_handle(unique_fd fd, bool writable, std::string name, sync_errors& errors,
+              bool sync_on_close = true)
+      : fd_(std::move(fd)),
+        writable_(writable),
+        sync_on_close_(sync_on_close),
+        name_(std::move(name)),
+        errors_(errors) {}
+  // Syncs a dirty file before closing it (unless told not to), so flush() keeps its promise
+  // for evicted files.
   ~file_handle();
   file_handle(const file_handle&) = delete;
   file_handle& operator=(const file_handle&) = delete;
@@ -51,6 +57,7 @@ class file_handle {
  private:
   unique_fd fd_;
   bool writable_;
+  bool sync_on_close_;
   std::string name_;
   std::atomic<bool> dirty_{false};
   sync_errors& errors_;
@@ -60,7 +67,8 @@ using handle_ptr = std::shared_ptr<file_handle>;
 
 class file_cache {
  public:
-  explicit file_cache(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  explicit file_cache(std::size_t capacity, bool sync_on_close = true)
+      : capacity_(capacity == 0 ? 1 : capacity), sync_on_close_(sync_on_close) {}
 
   // The cached handle for `file`, or a new one from `opener`. A read-only handle does not
   // satisfy a write: it is replaced by a writable one.
@@ -84,6 +92,7 @@ class file_cache {
   sync_errors errors_;  // declared first so it outlives the handles in open_
   std::mutex mu_;
   std::size_t capacity_;
+  bool sync_on_close_;
   std::list<std::size_t> lru_;  // front = most recently used
   std::unordered_map<std::size_t, entry> open_;
 };

@@ -49,6 +49,7 @@ std::string encode_resume(const resume_data& r) {
   d["files"] = std::move(files);
   d["uploaded"] = r.uploaded;
   d["downloaded"] = r.downloaded;
+  if (!r.unsynced_boot.empty()) d["unsynced boot"] = r.unsynced_boot;
   return bencode::encode(bencode::value(std::move(d)));
 }
 
@@ -108,6 +109,11 @@ result<resume_data> decode_resume(std::string_view bytes, const metainfo& m) {
       if (!node->is_int() || node->as_int() < 0) return bad(std::string(key) + " is invalid");
       *field = node->as_int();
     }
+  }
+  if (auto node = root.find("unsynced boot")) {
+    if (!node->is_string() || node->as_string().empty() || node->as_string().size() > 64)
+      return bad("unsynced boot is invalid");
+    out.unsynced_boot = std::string(node->as_string());
   }
   return out;
 }

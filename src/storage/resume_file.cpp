@@ -68,6 +68,26 @@ storage_result<void> save_resume_atomically(const fs::path& path, const resume_d
   return {};
 }
 
+std::optional<std::string> boot_id() {
+  // Read once: it cannot change while we run.
+  static const std::optional<std::string> id = []() -> std::optional<std::string> {
+    unique_fd fd(::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    char buf[80];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n <= 0) return std::nullopt;
+    std::string text(buf, static_cast<std::size_t>(n));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (text.empty() || text.size() > 64) return std::nullopt;
+    return text;
+  }();
+  return id;
+}
+
+bool claims_trusted(const resume_data& r) {
+  return r.unsynced_boot.empty() || r.unsynced_boot == boot_id();
+}
+
 result<std::optional<resume_data>> load_resume(const fs::path& path, const metainfo& m) {
   unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) {

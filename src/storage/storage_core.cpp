@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 storage_core::storage_core(metainfo layout, fs::path root, const storage_options& options)
     : m_(std::move(layout)),
       root_(std::move(root)),
-      cache_(options.max_open_files),
+      cache_(options.max_open_files, options.sync_on_close),
       empty_created_(new std::atomic<bool>[m_.files.size()]) {
   for (std::size_t i = 0; i < m_.files.size(); ++i) empty_created_[i] = false;
 }

@@ -186,3 +186,37 @@ TEST(Resume, RecheckOnlyPiecesOfChangedFiles) {
   // Stamps of the wrong length: everything.
   EXPECT_EQ(pieces_to_recheck(s.m, r, {}).size(), s.m.piece_count());
 }
+
+// Saved without a data sync: the record names its boot, survives the round trip, and is
+// trusted only in that boot.
+TEST(Resume, UnsyncedRecordIsBoundToItsBoot) {
+  auto s = three_files();
+  auto r = resume_for(s);
+  EXPECT_TRUE(claims_trusted(r));  // flushed: always
+  r.unsynced_boot = "0b7d2f7e-5a4b-4c59-9a43-6f1c2a0d9e11";
+  std::string bytes = encode_resume(r);
+  EXPECT_NE(bytes.find("13:unsynced boot"), std::string::npos);
+  auto back = decode_resume(bytes, s.m);
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->unsynced_boot, r.unsynced_boot);
+  EXPECT_FALSE(claims_trusted(*back));  // another boot (a restart since): checked again
+  auto now = boot_id();
+  ASSERT_TRUE(now.has_value()) << "no /proc/sys/kernel/random/boot_id";
+  EXPECT_EQ(now->size(), 36u);
+  r.unsynced_boot = *now;
+  EXPECT_TRUE(claims_trusted(r));  // this boot: the page cache still has the data
+}
+
+TEST(Resume, UnsyncedBootMustBeAShortString) {
+  auto s = three_files();
+  auto text = [&](const std::string& value) {
+    std::string bytes = encode_resume(resume_for(s));
+    // The key sorts after "pieces" and before "uploaded".
+    auto at = bytes.find("8:uploaded");
+    return bytes.substr(0, at) + "13:unsynced boot" + value + bytes.substr(at);
+  };
+  EXPECT_TRUE(decode_resume(text("4:boot"), s.m));
+  EXPECT_FALSE(decode_resume(text("0:"), s.m));
+  EXPECT_FALSE(decode_resume(text("i7e"), s.m));
+  EXPECT_FALSE(decode_resume(text("65:" + std::string(65, 'x')), s.m));
+}
