@@ -356,6 +356,9 @@ class Bench:
     def one_transfer(self, client, lay, seeder, tag):
         dl = os.path.join(self.work, "dl", tag)
         bs.drop_tree(dl)
+        # Every run starts with no dirty data of the previous one still being written back
+        # (untimed): otherwise the writeback of run N slows run N+1, whoever runs it.
+        os.sync()
         try:
             p, finish = self.start_downloader(client, lay, seeder, dl)
             r = finish(self.timeout_for(lay["size"], client))

@@ -28,7 +28,7 @@ struct session_settings {
   // writing): a torrent starts a new piece only while its pieces in progress fit in this,
   // and always may have 4. When the disk is slower than the network the requests stop
   // instead of the memory growing.
-  std::size_t piece_memory = 16u << 20;
+  std::size_t piece_memory = 8u << 20;
   std::chrono::seconds resume_interval{30};
   // --trace: every message in and out, "peer -> text" (called on the network thread).
   std::function<void(const std::string& peer, bool outgoing, const std::string& text)> trace;

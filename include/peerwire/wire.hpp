@@ -7,9 +7,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -203,6 +205,29 @@ using decode_result = std::variant<need_more, message, decode_error>;
 // message id) arrive, before the body is buffered, so after next() says need_more the
 // buffer holds at most 4 + max_message_length() bytes. After an error every next() repeats
 // it: the connection should be closed.
+namespace detail {
+// An allocator that leaves bytes uninitialised on resize: message_decoder::prepare() hands out
+// space that a socket read fills, so zeroing it first would be wasted work.
+template <class T>
+struct uninit_allocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = uninit_allocator<U>;
+  };
+  uninit_allocator() = default;
+  template <class U>
+  uninit_allocator(const uninit_allocator<U>&) noexcept {}  // NOLINT
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(args)...);
+  }
+};
+}  // namespace detail
+
 class message_decoder {
  public:
   explicit message_decoder(const decoder_config& cfg = {});
@@ -212,6 +237,11 @@ class message_decoder {
   const decoder_config& config() const { return cfg_; }
 
   void feed(std::span<const std::uint8_t> bytes);
+  // Feeding without a copy: prepare(n) gives room for up to n bytes after the buffered input
+  // (a socket reads straight into it), commit(k) then takes the k bytes that arrived. Any
+  // other call in between invalidates the room.
+  std::span<std::uint8_t> prepare(std::size_t n);
+  void commit(std::size_t n);
   decode_result next();
 
   // Bytes held (unconsumed input), and the bound that holds after need_more.
@@ -232,8 +262,9 @@ class message_decoder {
 
   decoder_config cfg_;
   std::uint32_t limit_ = 0;
-  std::vector<std::uint8_t> buf_;
+  std::vector<std::uint8_t, detail::uninit_allocator<std::uint8_t>> buf_;
   std::size_t pos_ = 0;              // start of unconsumed bytes in buf_
+  std::size_t prepared_at_ = 0;      // where prepare()'s room starts
   std::uint64_t stream_offset_ = 0;  // stream offset of buf_[pos_]
   bool header_checked_ = false;      // current message's length + id already validated
   std::optional<decode_error> error_;

@@ -16,6 +16,7 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_queued_bytes = 16u << 20;
+constexpr std::size_t read_size = 64 * 1024;  // per read after the handshake
 
 std::string endpoint_name(const tcp::endpoint& e) {
   if (e.address().is_v6()) return fmt::format("[{}]:{}", e.address().to_string(), e.port());
@@ -390,7 +391,11 @@ asio::awaitable<void> peer_connection::read_loop() {
       }
       if (!handle_message(std::get<wire::message>(r))) co_return;
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_), tuple_awaitable);
+    // Straight into the decoder's buffer: no copy between the socket and the parser.
+    auto room = decoder_.prepare(read_size);
+    auto [ec, n] =
+        co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), tuple_awaitable);
+    decoder_.commit(ec ? 0 : n);
     if (!open_) co_return;
     if (ec == asio::error::eof) {
       end("peer closed the connection");
@@ -401,7 +406,6 @@ asio::awaitable<void> peer_connection::read_loop() {
       co_return;
     }
     last_received_ = steady::now();
-    decoder_.feed(std::span<const std::uint8_t>(buf_.data(), n));
   }
 }
 

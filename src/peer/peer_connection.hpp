@@ -170,7 +170,7 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   };
   bool queue_bytes(std::size_t n);  // accounts n more queued bytes; false: closed
   std::deque<send_entry> queue_;
-  std::array<std::uint8_t, 64 * 1024> buf_{};
+  std::array<std::uint8_t, 4 * 1024> buf_{};  // handshake reads (later reads go to decoder_)
   steady::time_point last_sent_ = steady::now();
   steady::time_point last_received_ = steady::now();
   bool open_ = true;

@@ -118,6 +118,27 @@ void message_decoder::feed(std::span<const std::uint8_t> bytes) {
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());
 }
 
+std::span<std::uint8_t> message_decoder::prepare(std::size_t n) {
+  // Same compaction as feed(): only the unfinished message's bytes move.
+  if (pos_ != 0) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+  prepared_at_ = buf_.size();
+  buf_.resize(prepared_at_ + n);  // not zeroed (uninit_allocator)
+  return {buf_.data() + prepared_at_, n};
+}
+
+void message_decoder::commit(std::size_t n) {
+  if (prepared_at_ > buf_.size()) return;  // no prepare() (or the buffer was dropped)
+  buf_.resize(prepared_at_ + std::min(n, buf_.size() - prepared_at_));
+  prepared_at_ = buf_.size();
+  if (error_) {
+    buf_.clear();
+    pos_ = prepared_at_ = 0;
+  }
+}
+
 decode_error message_decoder::make_error(wire_error code, std::string reason) const {
   return decode_error{code, std::move(reason), stream_offset_};
 }

@@ -98,6 +98,44 @@ TEST(MessageCodec, SplitAndCoalescedInputGiveTheSameMessages) {
   }
 }
 
+// prepare/commit (a socket reading straight into the decoder) gives what feed() gives, also
+// when less arrives than was prepared and when the room is larger than the rest.
+TEST(MessageCodec, PrepareCommitMatchesFeed) {
+  bytes stream;
+  std::vector<std::string> expected;
+  for (const auto& c : known_vectors()) {
+    stream = cat(stream, c.wire);
+    expected.push_back(describe(c.m, 4));
+  }
+  for (std::size_t room : {1, 3, 7, 64, 100000}) {
+    for (std::size_t arrive : {1, 2, 5, 64}) {
+      message_decoder dec(full_config());
+      std::vector<std::string> got;
+      std::size_t pos = 0;
+      while (pos < stream.size()) {
+        auto span = dec.prepare(room);
+        ASSERT_EQ(span.size(), room);
+        std::size_t n = std::min({room, arrive, stream.size() - pos});
+        std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(pos), n, span.begin());
+        dec.commit(n);
+        pos += n;
+        for (;;) {
+          auto r = dec.next();
+          if (auto* m = std::get_if<message>(&r)) {
+            got.push_back(describe(*m, 4));
+            continue;
+          }
+          ASSERT_FALSE(std::holds_alternative<decode_error>(r));
+          EXPECT_LE(dec.buffered(), dec.buffer_bound());
+          break;
+        }
+      }
+      EXPECT_EQ(got, expected) << room << " " << arrive;
+      EXPECT_EQ(dec.buffered(), 0u);
+    }
+  }
+}
+
 TEST(MessageCodec, ViewsPointIntoTheDecoderBuffer) {
   message_decoder dec(full_config());
   bytes wire = encoded(piece{0, 0, block_data});
