@@ -21,6 +21,9 @@ struct session_settings {
   std::uint16_t listen_port = 0;  // 0: 6881-6889, then any free port
   std::size_t max_peers_per_torrent = 50;
   std::size_t max_peers_total = 200;
+  // Regular upload slots per torrent (tit-for-tat; round robin when seeding), plus one
+  // optimistic unchoke. 8, like libtorrent's unchoke_slots_limit.
+  std::size_t upload_slots = 8;
   double upload_limit = 0;    // bytes/s, 0 = unlimited
   double download_limit = 0;  // bytes/s, 0 = unlimited
   unsigned disk_threads = 2;

@@ -82,9 +82,16 @@ class torrent : public std::enable_shared_from_this<torrent> {
   bool done() const { return state_ == torrent_state::finished || state_ == torrent_state::error; }
 
  private:
+  // A request we accepted and will answer, in arrival order. Its data is looked up (read cache)
+  // or read only when it comes within a small window of the send queue, so a peer's 500
+  // queued requests do not pin 500 blocks' worth of pieces in memory.
   struct pending_read {
     wire::request req;
-    bool cancelled = false;
+    bool cancelled = false;  // its reject went out with the cancel: dropped, never sent
+    bool reading = false;    // a block read (pieces too large to cache) is on the disk pool
+    bool failed = false;     // the read failed: answered with a reject
+    std::shared_ptr<const read_buffer> data;  // once known: holds the block at `at`
+    std::size_t at = 0;
   };
   // A block read for a peer: `data` holds it at `at` (a cached whole piece, or the block).
   struct ready_block {
@@ -102,8 +109,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
     choker::rate_meter down, up;
     steady::time_point connected_at, last_block;
     std::vector<outstanding> requests;  // ours to them
-    std::deque<pending_read> serving;   // theirs to us, waiting for disk or bandwidth
-    std::deque<ready_block> ready;      // read, to send
+    std::deque<pending_read> serving;   // theirs to us, waiting for their data or the socket
+    std::deque<ready_block> ready;      // data in hand, next to send (bounded, see pump_uploads)
     std::uint32_t reqq = 250;
     bool snubbed = false;
     // Abuse counters (see on_request, on_block): requests refused in a row, and blocks it
@@ -162,6 +169,9 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void pump_all_uploads();
   // A whole-piece read for uploads completed (or failed): serves every request waiting for it.
   void piece_read(std::uint32_t piece, piece_cache::piece_data data);
+  // Finds or starts the data of the first requests of `p` (a window of about one send queue)
+  // and moves those whose data is in hand, in order, to `ready`.
+  void resolve_requests(peer_entry& p);
   bool send_one_upload(peer_entry& p, steady::time_point now);
   void piece_complete(std::uint32_t piece);
   // Piece buffers for downloads (see session_settings::piece_memory): how many pieces may be
@@ -179,6 +189,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
   void disk_write_retried(std::optional<storage::storage_error> e);
   void ban(picker::peer_key key, const std::string& why);
   void rechoke(steady::time_point now);
+  void slot_freed();
   void expire_requests(steady::time_point now);
   void connect_more(steady::time_point now);
   void maybe_finish_download();
@@ -238,8 +249,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::shared_ptr<std::atomic<bool>> check_stop_ = std::make_shared<std::atomic<bool>>(false);
   bool saving_ = false, save_again_ = false;
   std::vector<std::function<void()>> save_waiters_;
-  // Whole pieces recently read for uploads (16 MiB at most, shared with the disk threads).
-  std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(16u << 20);
+  // Whole pieces recently read for uploads (8 MiB at most, shared with the disk threads).
+  std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(8u << 20);
   std::set<std::uint32_t> reading_;  // pieces being read into the cache for uploads
   bool stopping_ = false;
   bool resume_dirty_ = false;

@@ -46,98 +46,124 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
     return;
   }
   p.refused_in_a_row = 0;
-  auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(r.index));
-  // Whole pieces are cached only when they are small enough that reading one for a single
-  // block is cheap; a peer asking one block of each huge piece gets exactly what it asked.
-  if (piece_size <= max_cached_piece) {
-    if (auto whole = read_cache_->get(r.index)) {  // the usual case: no trip to the disk pool
-      p.ready.push_back({r, std::move(whole), r.offset});
-      pump_uploads(p);
-      return;
+  p.serving.push_back({r});
+  pump_uploads(p);
+}
+
+void torrent::resolve_requests(peer_entry& p) {
+  // The window: requests whose data we look up or read ahead of the socket. About one send
+  // queue's worth, so the disk stays ahead of the network without pinning much memory.
+  std::size_t window = 0;
+  for (const auto& b : p.ready) window += b.req.length;
+  if (window >= max_send_queue / 2 && !p.serving.empty() && !p.serving.front().cancelled) {
+    return;  // enough in hand; called again as blocks leave
+  }
+  for (auto& s : p.serving) {
+    if (window >= max_send_queue) break;
+    if (s.cancelled || s.data || s.failed || s.reading) {
+      window += s.req.length;
+      continue;
     }
-    p.serving.push_back({r});
-    // One read per piece: the requests for its other blocks (usually in the same burst) wait
-    // for that read instead of each reading the piece again.
-    if (!reading_.insert(r.index).second) return;
+    auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(s.req.index));
+    window += s.req.length;
+    if (piece_size <= max_cached_piece) {
+      // Whole pieces are cached when small enough that reading one for a single block is
+      // cheap; peers ask for a piece block after block, so one read serves them all.
+      if (auto whole = read_cache_->get(s.req.index)) {
+        s.data = std::move(whole);
+        s.at = s.req.offset;
+        continue;
+      }
+      if (!reading_.insert(s.req.index).second) continue;  // being read: piece_read fills it
+      auto storage = storage_;
+      auto self = shared_from_this();
+      auto alive = alive_;
+      auto ex = host_.executor();
+      auto cache = read_cache_;
+      auto piece = s.req.index;
+      asio::post(host_.disk_pool(), [=] {
+        auto fresh = std::make_shared<read_buffer>(piece_size);
+        piece_cache::piece_data data;
+        if (storage->read(piece, 0, fresh->span())) {
+          cache->put(piece, fresh);
+          data = std::move(fresh);
+        }
+        asio::post(ex, [=, data = std::move(data)]() mutable {
+          if (*alive) self->piece_read(piece, std::move(data));
+        });
+      });
+      continue;
+    }
+    // A huge piece: exactly the block asked for.
+    s.reading = true;
     auto storage = storage_;
     auto self = shared_from_this();
     auto alive = alive_;
     auto ex = host_.executor();
-    auto cache = read_cache_;
-    auto piece = r.index;
+    auto key = p.key;
+    auto r = s.req;
     asio::post(host_.disk_pool(), [=] {
-      auto fresh = std::make_shared<read_buffer>(piece_size);
-      piece_cache::piece_data data;
-      if (storage->read(piece, 0, fresh->span())) {
-        cache->put(piece, fresh);
-        data = std::move(fresh);
-      }
-      asio::post(ex, [=, data = std::move(data)]() mutable {
-        if (*alive) self->piece_read(piece, std::move(data));
-      });
-    });
-    return;
-  }
-  p.serving.push_back({r});
-  auto storage = storage_;
-  auto self = shared_from_this();
-  auto alive = alive_;
-  auto ex = host_.executor();
-  auto key = p.key;
-  asio::post(host_.disk_pool(), [=] {
-    auto data = std::make_shared<read_buffer>(r.length);
-    bool ok = static_cast<bool>(storage->read(r.index, r.offset, data->span()));
-    asio::post(ex, [=]() mutable {
-      if (!*alive) return;
-      auto it = self->peers_.find(key);
-      if (it == self->peers_.end()) return;
-      auto& q = it->second.serving;
-      auto s = std::find_if(q.begin(), q.end(), [&](const pending_read& x) {
-        return x.req.index == r.index && x.req.offset == r.offset && x.req.length == r.length;
-      });
-      if (s == q.end()) return;
-      bool cancelled = s->cancelled;
-      q.erase(s);
-      if (!ok) {
-        self->note("cannot read piece " + std::to_string(r.index) + " for a peer");
-        // BEP 6: every request is answered, by the block or by a reject.
-        if (!cancelled && it->second.conn->fast_enabled())
-          it->second.conn->send(wire::reject_request{r.index, r.offset, r.length});
-        return;
-      }
-      if (!cancelled) {
-        it->second.ready.push_back({r, std::move(data), 0});
+      auto data = std::make_shared<read_buffer>(r.length);
+      bool ok = static_cast<bool>(storage->read(r.index, r.offset, data->span()));
+      asio::post(ex, [=]() mutable {
+        if (!*alive) return;
+        auto it = self->peers_.find(key);
+        if (it == self->peers_.end()) return;
+        auto& q = it->second.serving;
+        auto e = std::find_if(q.begin(), q.end(), [&](const pending_read& x) {
+          return x.reading && x.req.index == r.index && x.req.offset == r.offset &&
+                 x.req.length == r.length;
+        });
+        if (e == q.end()) return;
+        e->reading = false;
+        if (ok) {
+          e->data = std::move(data);
+        } else {
+          e->failed = true;
+          self->note("cannot read piece " + std::to_string(r.index) + " for a peer");
+        }
         self->pump_uploads(it->second);
-      }
+      });
     });
-  });
+  }
+  // In order: the front waits for its data, the ones behind it wait for the front.
+  while (!p.serving.empty()) {
+    auto& s = p.serving.front();
+    if (s.cancelled) {  // its reject went out with the cancel
+      p.serving.pop_front();
+      continue;
+    }
+    // The codec bounds offset + length by the piece size; checked again here.
+    if (s.data && s.at + s.req.length > s.data->size()) s.failed = true;
+    if (s.failed) {
+      // BEP 6: every request is answered, by the block or by a reject.
+      if (p.conn->fast_enabled())
+        p.conn->send(wire::reject_request{s.req.index, s.req.offset, s.req.length});
+      p.serving.pop_front();
+      continue;
+    }
+    if (!s.data) break;
+    p.ready.push_back({s.req, std::move(s.data), s.at});
+    p.serving.pop_front();
+  }
 }
 
 void torrent::piece_read(std::uint32_t piece, piece_cache::piece_data data) {
   reading_.erase(piece);
   if (!data) note("cannot read piece " + std::to_string(piece) + " for a peer");
   for (auto& [k, p] : peers_) {
-    bool queued = false;
-    for (auto it = p.serving.begin(); it != p.serving.end();) {
-      if (it->req.index != piece) {
-        ++it;
-        continue;
+    bool waiting = false;
+    for (auto& s : p.serving) {
+      if (s.req.index != piece || s.cancelled || s.data || s.failed || s.reading) continue;
+      if (data) {
+        s.data = data;
+        s.at = s.req.offset;
+      } else {
+        s.failed = true;
       }
-      auto req = it->req;
-      bool cancelled = it->cancelled;
-      it = p.serving.erase(it);
-      if (cancelled) continue;  // its reject was sent with the cancel
-      // The codec bounds offset + length by the piece size; checked again here.
-      if (!data || std::size_t{req.offset} + req.length > data->size()) {
-        // BEP 6: every request is answered, by the block or by a reject.
-        if (p.conn->fast_enabled())
-          p.conn->send(wire::reject_request{req.index, req.offset, req.length});
-        continue;
-      }
-      p.ready.push_back({req, data, req.offset});
-      queued = true;
+      waiting = true;
     }
-    if (queued) pump_uploads(p);
+    if (waiting) pump_uploads(p);
   }
 }
 
@@ -177,7 +203,9 @@ void torrent::pump_uploads(peer_entry& p) {
     return;
   }
   auto now = steady::now();
-  while (send_one_upload(p, now)) {
+  for (;;) {
+    resolve_requests(p);
+    if (!send_one_upload(p, now)) break;
   }
 }
 
@@ -194,7 +222,10 @@ void torrent::pump_all_uploads() {
               order.end());
   for (bool progress = true; progress;) {
     progress = false;
-    for (auto* p : order) progress = send_one_upload(*p, now) || progress;
+    for (auto* p : order) {
+      resolve_requests(*p);
+      progress = send_one_upload(*p, now) || progress;
+    }
   }
 }
 

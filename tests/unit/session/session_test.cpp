@@ -100,6 +100,33 @@ TEST(Session, DownloadsFromASeederByteForByte) {
   EXPECT_TRUE(wait_for([&] { return seeder.status().at(0).uploaded > 0; }, 5s));
 }
 
+// Pieces over 4 MiB are not cached whole for uploads: each block is read on its own (here
+// piece 0, 8 MiB), while the short last piece goes through the read cache.
+TEST(Session, HugePiecesAreServedBlockByBlock) {
+  temp_dir seed_dir, leech_dir;
+  auto m = make_torrent(seed_dir.path, "huge", {{"a.bin", 10'000'000}}, 8 << 20);
+  session seeder(local_settings());
+  auto seed_port = seeder.start();
+  ASSERT_TRUE(seed_port) << seed_port.error().describe();
+  add_torrent_params sp;
+  sp.torrent = m;
+  sp.save_path = seed_dir.path;
+  seeder.add_torrent(sp);
+  session leecher(local_settings());
+  ASSERT_TRUE(leecher.start());
+  add_torrent_params lp;
+  lp.torrent = m;
+  lp.save_path = leech_dir.path;
+  lp.peers = {"127.0.0.1:" + std::to_string(*seed_port)};
+  lp.goal.kind = seed_goal_kind::none;
+  leecher.add_torrent(lp);
+  ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 30s)) << "download did not finish";
+  EXPECT_EQ(leecher.status().at(0).state, torrent_state::finished);
+  leecher.stop();
+  EXPECT_EQ(read_file(leech_dir.path / "huge" / "a.bin"),
+            read_file(seed_dir.path / "huge" / "a.bin"));
+}
+
 // With the piece memory spent (piece_memory 0: the floor of 4 pieces in progress) requests
 // stop until a piece is verified and written, then resume: the download still completes from
 // two seeders, byte for byte.
