@@ -3,6 +3,7 @@
 // One pread per piece instead of one per 16 KiB block. Shared by the disk threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -13,9 +14,19 @@ namespace peerwire::session_detail {
 
 // Bytes read from disk for uploads. Not zeroed when made (the read fills them), and shared:
 // blocks are sent to the socket straight from here (peer_connection::send_piece).
+// `live`, when given, counts the bytes of all read buffers alive (cached, queued for a peer, or
+// being written to a socket), so the torrent can bound what queued blocks hold.
 class read_buffer {
  public:
-  explicit read_buffer(std::size_t size) : bytes_(new std::uint8_t[size]), size_(size) {}
+  explicit read_buffer(std::size_t size, std::shared_ptr<std::atomic<std::size_t>> live = {})
+      : bytes_(new std::uint8_t[size]), size_(size), live_(std::move(live)) {
+    if (live_) live_->fetch_add(size_, std::memory_order_relaxed);
+  }
+  ~read_buffer() {
+    if (live_) live_->fetch_sub(size_, std::memory_order_relaxed);
+  }
+  read_buffer(const read_buffer&) = delete;
+  read_buffer& operator=(const read_buffer&) = delete;
   std::span<std::uint8_t> span() { return {bytes_.get(), size_}; }
   std::span<const std::uint8_t> span() const { return {bytes_.get(), size_}; }
   std::size_t size() const { return size_; }
@@ -23,6 +34,7 @@ class read_buffer {
  private:
   std::unique_ptr<std::uint8_t[]> bytes_;
   std::size_t size_;
+  std::shared_ptr<std::atomic<std::size_t>> live_;
 };
 
 class piece_cache {

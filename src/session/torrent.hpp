@@ -252,6 +252,11 @@ class torrent : public std::enable_shared_from_this<torrent> {
   // Whole pieces recently read for uploads (8 MiB at most, shared with the disk threads).
   std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(8u << 20);
   std::set<std::uint32_t> reading_;  // pieces being read into the cache for uploads
+  // Bytes of all read buffers alive. A queued block keeps its whole cached piece alive; past
+  // max_pinned_bytes (torrent_upload.cpp) blocks are copied out instead, so a peer asking one
+  // block of each of many pieces cannot make us hold all those pieces.
+  std::shared_ptr<std::atomic<std::size_t>> read_bytes_live_ =
+      std::make_shared<std::atomic<std::size_t>>(0);
   bool stopping_ = false;
   bool resume_dirty_ = false;
   // paused_disk: one verified piece that could not be written, kept to retry the write (the

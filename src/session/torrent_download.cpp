@@ -38,6 +38,16 @@ void torrent::fill_requests(peer_entry& p) {
   bool start_new = picker_.pieces_in_progress() < piece_buffer_limit();
   if (!start_new) short_of_memory_ = true;
   auto blocks = picker_.pick(p.key, want - p.requests.size(), choked, start_new);
+  if (blocks.empty() && !start_new &&
+      picker_.pieces_in_progress() < piece_buffer_limit() + peers_.size()) {
+    // This peer can add nothing to the pieces in progress (it lacks them, or their senders
+    // left): one piece of its own, or it idles, and if every peer is in that position the
+    // download stops. Each peer then works on that piece, so this adds at most one piece
+    // per peer.
+    blocks =
+        picker_.pick(p.key, std::min<std::size_t>(want - p.requests.size(), picker_.block_count(0)),
+                     choked, true);
+  }
   for (const auto& b : blocks) {
     p.requests.push_back({b, now});
     p.conn->send(wire::request{b.piece, b.offset, b.length});
@@ -238,7 +248,7 @@ void torrent::maybe_finish_download() {
     spare_buffers_.shrink_to_fit();
     seeding_since_ = steady::now();
     note("download complete");
-    save_resume();  // flushes the files first, on the disk pool
+    save_resume();  // on the disk pool; see save_resume for what is synced
     for (auto& [k, p] : peers_) {
       update_interest(p);
       if (p.conn->is_open()) p.conn->update_torrent(ref());  // "upload_only" in its handshake

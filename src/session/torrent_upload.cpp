@@ -14,6 +14,8 @@ namespace {
 constexpr std::size_t max_served_queue = served_queue_limit;  // more are rejected
 constexpr std::size_t max_send_queue = 1024 * 1024;  // bytes queued on a socket before waiting
 constexpr std::size_t max_cached_piece = 4u << 20;   // larger pieces are read block by block
+// Read buffers alive beyond this (cache included): cache hits are copied, not shared.
+constexpr std::size_t max_pinned_bytes = 32u << 20;
 }  // namespace
 
 // ---- seeding -------------------------------------------------------------------------------
@@ -70,8 +72,17 @@ void torrent::resolve_requests(peer_entry& p) {
       // Whole pieces are cached when small enough that reading one for a single block is
       // cheap; peers ask for a piece block after block, so one read serves them all.
       if (auto whole = read_cache_->get(s.req.index)) {
-        s.data = std::move(whole);
-        s.at = s.req.offset;
+        if (read_bytes_live_->load(std::memory_order_relaxed) > max_pinned_bytes &&
+            s.req.offset + std::size_t{s.req.length} <= whole->size()) {
+          // Many pieces are held by queued blocks already: this block gets its own copy.
+          auto own = std::make_shared<read_buffer>(s.req.length, read_bytes_live_);
+          std::copy_n(whole->span().begin() + s.req.offset, s.req.length, own->span().begin());
+          s.data = std::move(own);
+          s.at = 0;
+        } else {
+          s.data = std::move(whole);
+          s.at = s.req.offset;
+        }
         continue;
       }
       if (!reading_.insert(s.req.index).second) continue;  // being read: piece_read fills it
@@ -80,9 +91,10 @@ void torrent::resolve_requests(peer_entry& p) {
       auto alive = alive_;
       auto ex = host_.executor();
       auto cache = read_cache_;
+      auto live = read_bytes_live_;
       auto piece = s.req.index;
       asio::post(host_.disk_pool(), [=] {
-        auto fresh = std::make_shared<read_buffer>(piece_size);
+        auto fresh = std::make_shared<read_buffer>(piece_size, live);
         piece_cache::piece_data data;
         if (storage->read(piece, 0, fresh->span())) {
           cache->put(piece, fresh);
@@ -102,8 +114,9 @@ void torrent::resolve_requests(peer_entry& p) {
     auto ex = host_.executor();
     auto key = p.key;
     auto r = s.req;
+    auto live = read_bytes_live_;
     asio::post(host_.disk_pool(), [=] {
-      auto data = std::make_shared<read_buffer>(r.length);
+      auto data = std::make_shared<read_buffer>(r.length, live);
       bool ok = static_cast<bool>(storage->read(r.index, r.offset, data->span()));
       asio::post(ex, [=]() mutable {
         if (!*alive) return;
