@@ -252,6 +252,7 @@ class message_decoder {
 
  private:
   decode_result fail(wire_error code, std::string reason);
+  void compact();  // drops the consumed messages from the front of buf_
   std::optional<decode_error> check_header(std::uint32_t length, std::uint8_t id) const;
   decode_result parse(std::uint8_t id, bytes_view payload);
   std::optional<decode_error> check_index(const char* what, std::uint32_t index) const;

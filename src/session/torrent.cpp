@@ -147,20 +147,20 @@ void torrent::start() {
     auto loaded = storage::load_resume(resume_path, params_.torrent);
     if (!loaded) {
       note("ignoring resume data: " + loaded.error().describe());
-    } else if (*loaded && !storage::claims_trusted(**loaded)) {
-      // Saved without a disk sync in an earlier boot: a power cut may have taken data it
-      // claims, so every piece is checked (the counters are still good).
-      note("the machine restarted since the resume data was saved: checking every piece");
-      uploaded_before_ = (*loaded)->uploaded;
-      downloaded_before_ = (*loaded)->downloaded;
     } else if (*loaded) {
       const auto& rd = **loaded;
-      full_check = false;
-      trusted = rd.have;
       uploaded_before_ = rd.uploaded;
       downloaded_before_ = rd.downloaded;
-      to_check = storage::pieces_to_recheck(params_.torrent, rd, storage_->stamps());
-      for (auto p : to_check) trusted[p] = false;
+      if (!storage::claims_trusted(rd)) {
+        // Saved without a disk sync in an earlier boot: a power cut may have taken data it
+        // claims, so every piece is checked (the counters are still good).
+        note("the machine restarted since the resume data was saved: checking every piece");
+      } else {
+        full_check = false;
+        trusted = rd.have;
+        to_check = storage::pieces_to_recheck(params_.torrent, rd, storage_->stamps());
+        for (auto p : to_check) trusted[p] = false;
+      }
     }
   }
   if (full_check) {

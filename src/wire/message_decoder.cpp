@@ -109,21 +109,21 @@ void message_decoder::configure(const decoder_config& cfg) {
 
 void message_decoder::feed(std::span<const std::uint8_t> bytes) {
   if (error_) return;
-  // Drop consumed messages first. pos_ only moves when whole messages are consumed, so
-  // each byte is moved at most once per message boundary: feeding stays linear.
-  if (pos_ != 0) {
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
-    pos_ = 0;
-  }
+  compact();
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());
 }
 
-std::span<std::uint8_t> message_decoder::prepare(std::size_t n) {
-  // Same compaction as feed(): only the unfinished message's bytes move.
+void message_decoder::compact() {
+  // Drop consumed messages. pos_ only moves when whole messages are consumed, so each byte
+  // is moved at most once per message boundary: feeding stays linear.
   if (pos_ != 0) {
     buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
   }
+}
+
+std::span<std::uint8_t> message_decoder::prepare(std::size_t n) {
+  compact();
   prepared_at_ = buf_.size();
   buf_.resize(prepared_at_ + n);  // not zeroed (uninit_allocator)
   return {buf_.data() + prepared_at_, n};

@@ -57,6 +57,31 @@ metainfo make_torrent(const fs::path& root, const std::string& dir,
   return *m;
 }
 
+std::string local_peer(std::uint16_t port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+// Adds `m`, its data under `dir`, to a started session that seeds it (dialling `peers`).
+void add_seed(session& s, const metainfo& m, const fs::path& dir,
+              std::vector<std::string> peers = {}) {
+  add_torrent_params p;
+  p.torrent = m;
+  p.save_path = dir;
+  p.peers = std::move(peers);
+  s.add_torrent(p);
+}
+
+// Adds `m` to a started session to download into `dir` from `peers`, finishing when complete.
+void add_download(session& s, const metainfo& m, const fs::path& dir,
+                  std::vector<std::string> peers) {
+  add_torrent_params p;
+  p.torrent = m;
+  p.save_path = dir;
+  p.peers = std::move(peers);
+  p.goal.kind = seed_goal_kind::none;
+  s.add_torrent(p);
+}
+
 }  // namespace
 
 TEST(Session, DownloadsFromASeederByteForByte) {
@@ -67,10 +92,7 @@ TEST(Session, DownloadsFromASeederByteForByte) {
   session seeder(local_settings());
   auto seed_port = seeder.start();
   ASSERT_TRUE(seed_port) << seed_port.error().describe();
-  add_torrent_params sp;
-  sp.torrent = m;
-  sp.save_path = seed_dir.path;
-  seeder.add_torrent(sp);
+  add_seed(seeder, m, seed_dir.path);
   ASSERT_TRUE(wait_for(
       [&] {
         auto st = seeder.status();
@@ -80,12 +102,7 @@ TEST(Session, DownloadsFromASeederByteForByte) {
 
   session leecher(local_settings());
   ASSERT_TRUE(leecher.start());
-  add_torrent_params lp;
-  lp.torrent = m;
-  lp.save_path = leech_dir.path;
-  lp.peers = {"127.0.0.1:" + std::to_string(*seed_port)};
-  lp.goal.kind = seed_goal_kind::none;
-  leecher.add_torrent(lp);
+  add_download(leecher, m, leech_dir.path, {local_peer(*seed_port)});
   ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 20s)) << "download did not finish";
   auto st = leecher.status().at(0);
   EXPECT_EQ(st.state, torrent_state::finished) << st.error;
@@ -108,18 +125,10 @@ TEST(Session, HugePiecesAreServedBlockByBlock) {
   session seeder(local_settings());
   auto seed_port = seeder.start();
   ASSERT_TRUE(seed_port) << seed_port.error().describe();
-  add_torrent_params sp;
-  sp.torrent = m;
-  sp.save_path = seed_dir.path;
-  seeder.add_torrent(sp);
+  add_seed(seeder, m, seed_dir.path);
   session leecher(local_settings());
   ASSERT_TRUE(leecher.start());
-  add_torrent_params lp;
-  lp.torrent = m;
-  lp.save_path = leech_dir.path;
-  lp.peers = {"127.0.0.1:" + std::to_string(*seed_port)};
-  lp.goal.kind = seed_goal_kind::none;
-  leecher.add_torrent(lp);
+  add_download(leecher, m, leech_dir.path, {local_peer(*seed_port)});
   ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 30s)) << "download did not finish";
   EXPECT_EQ(leecher.status().at(0).state, torrent_state::finished);
   leecher.stop();
@@ -139,22 +148,14 @@ TEST(Session, DownloadCompletesWithinTheSmallestPieceMemory) {
     seeders.push_back(std::make_unique<session>(local_settings()));
     auto port = seeders.back()->start();
     ASSERT_TRUE(port) << port.error().describe();
-    add_torrent_params sp;
-    sp.torrent = m;
-    sp.save_path = seed_dir.path;
-    seeders.back()->add_torrent(sp);
-    peers.push_back("127.0.0.1:" + std::to_string(*port));
+    add_seed(*seeders.back(), m, seed_dir.path);
+    peers.push_back(local_peer(*port));
   }
   auto settings = local_settings();
   settings.piece_memory = 0;
   session leecher(settings);
   ASSERT_TRUE(leecher.start());
-  add_torrent_params lp;
-  lp.torrent = m;
-  lp.save_path = leech_dir.path;
-  lp.peers = peers;
-  lp.goal.kind = seed_goal_kind::none;
-  leecher.add_torrent(lp);
+  add_download(leecher, m, leech_dir.path, peers);
   ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 30s)) << "download did not finish";
   auto st = leecher.status().at(0);
   EXPECT_EQ(st.state, torrent_state::finished) << st.error;
@@ -188,10 +189,7 @@ TEST(Session, UnsyncedResumeFromAnotherBootIsCheckedAgain) {
 
     session s(local_settings());
     ASSERT_TRUE(s.start());
-    add_torrent_params p;
-    p.torrent = m;
-    p.save_path = dir.path;
-    s.add_torrent(p);
+    add_seed(s, m, dir.path);
     ASSERT_TRUE(wait_for(
         [&] {
           auto st = s.status();
@@ -242,19 +240,11 @@ TEST(Session, LyingPeerIsBannedAndTheDownloadCompletes) {
   session seeder(slow);
   auto seed_port = seeder.start();
   ASSERT_TRUE(seed_port);
-  add_torrent_params sp;
-  sp.torrent = m;
-  sp.save_path = seed_dir.path;
-  seeder.add_torrent(sp);
+  add_seed(seeder, m, seed_dir.path);
 
   session leecher(local_settings());
   ASSERT_TRUE(leecher.start());
-  add_torrent_params lp;
-  lp.torrent = m;
-  lp.save_path = leech_dir.path;
-  lp.peers = {"127.0.0.1:" + std::to_string(*liar_port), "127.0.0.1:" + std::to_string(*seed_port)};
-  lp.goal.kind = seed_goal_kind::none;
-  leecher.add_torrent(lp);
+  add_download(leecher, m, leech_dir.path, {local_peer(*liar_port), local_peer(*seed_port)});
   bool finished = wait_for([&] { return leecher.all_done(); }, 25s);
   auto st = leecher.status().at(0);
   leecher.stop();
@@ -279,10 +269,7 @@ TEST(Session, MagnetDownloadFetchesTheMetadataFirst) {
   session seeder(local_settings());
   auto seed_port = seeder.start();
   ASSERT_TRUE(seed_port);
-  add_torrent_params sp;
-  sp.torrent = m;
-  sp.save_path = seed_dir.path;
-  seeder.add_torrent(sp);
+  add_seed(seeder, m, seed_dir.path);
 
   session leecher(local_settings());
   ASSERT_TRUE(leecher.start());
@@ -290,7 +277,7 @@ TEST(Session, MagnetDownloadFetchesTheMetadataFirst) {
   lp.magnet = magnet_source{*m.hash.v1, "shown until known", {}};
   lp.save_path = leech_dir.path;
   lp.save_torrent = leech_dir.path / "saved.torrent";
-  lp.peers = {"127.0.0.1:" + std::to_string(*seed_port)};
+  lp.peers = {local_peer(*seed_port)};
   lp.goal.kind = seed_goal_kind::none;
   leecher.add_torrent(lp);
   ASSERT_TRUE(wait_for([&] { return leecher.all_done(); }, 20s)) << "magnet download unfinished";
@@ -348,7 +335,7 @@ TEST(Session, MagnetLiarIsBannedAndTheMetadataComesFromAnHonestPeer) {
   add_torrent_params lp;
   lp.magnet = magnet_source{*m.hash.v1, "", {}};
   lp.save_path = leech_dir.path;
-  lp.peers = {"127.0.0.1:" + std::to_string(*liar_port)};
+  lp.peers = {local_peer(*liar_port)};
   lp.goal.kind = seed_goal_kind::none;
   leecher.add_torrent(lp);
   bool banned = wait_for(
@@ -362,11 +349,7 @@ TEST(Session, MagnetLiarIsBannedAndTheMetadataComesFromAnHonestPeer) {
   // Only now does an honest peer appear (it dials the leecher).
   session seeder(local_settings());
   ASSERT_TRUE(seeder.start());
-  add_torrent_params sp;
-  sp.torrent = m;
-  sp.save_path = seed_dir.path;
-  sp.peers = {"127.0.0.1:" + std::to_string(*leech_port)};
-  seeder.add_torrent(sp);
+  add_seed(seeder, m, seed_dir.path, {local_peer(*leech_port)});
   bool finished = wait_for([&] { return leecher.all_done(); }, 20s);
   auto st = leecher.status().at(0);
   leecher.stop();
