@@ -33,20 +33,28 @@ void torrent::fill_requests(peer_entry& p) {
   // torrent just as fast, a full pipeline only multiplies the wasted bytes.
   if (picker_.in_endgame()) want = std::min<std::size_t>(want, 4);
   if (p.requests.size() >= want) return;
-  if (!download_bucket_.unlimited() && download_bucket_.available(now) < block_size) return;
+  std::size_t room = want - p.requests.size();
+  if (!download_bucket_.unlimited()) {
+    // Blocks asked for but not yet here are paid for on arrival: only ask for what the tokens
+    // cover, counting every peer's requests in flight, or a fast start asks for everything
+    // while the bucket still holds its first burst and the limit is overrun.
+    std::uint64_t in_flight = 0;
+    for (const auto& [k, other] : peers_) in_flight += other.requests.size();
+    std::uint64_t affordable = download_bucket_.available(now) / block_size;
+    if (affordable <= in_flight) return;
+    room = std::min<std::size_t>(room, affordable - in_flight);
+  }
   // A new piece needs a buffer: only while the pieces in progress fit in the piece memory.
   bool start_new = picker_.pieces_in_progress() < piece_buffer_limit();
   if (!start_new) short_of_memory_ = true;
-  auto blocks = picker_.pick(p.key, want - p.requests.size(), choked, start_new);
+  auto blocks = picker_.pick(p.key, room, choked, start_new);
   if (blocks.empty() && !start_new &&
       picker_.pieces_in_progress() < piece_buffer_limit() + peers_.size()) {
     // This peer can add nothing to the pieces in progress (it lacks them, or their senders
     // left): one piece of its own, or it idles, and if every peer is in that position the
     // download stops. Each peer then works on that piece, so this adds at most one piece
     // per peer.
-    blocks =
-        picker_.pick(p.key, std::min<std::size_t>(want - p.requests.size(), picker_.block_count(0)),
-                     choked, true);
+    blocks = picker_.pick(p.key, std::min<std::size_t>(room, picker_.block_count(0)), choked, true);
   }
   for (const auto& b : blocks) {
     p.requests.push_back({b, now});
