@@ -25,6 +25,7 @@
 #include "peerwire/storage.hpp"
 #include "peerwire/tracker.hpp"
 #include "peerwire/tracker_tiers.hpp"
+#include "piece_bytes.hpp"
 #include "piece_cache.hpp"
 
 namespace peerwire::tracker {
@@ -127,7 +128,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
     steady::time_point last_pex_in{};  // incoming PEX faster than half our interval is ignored
   };
   struct piece_buffer {
-    std::vector<std::uint8_t> data;
+    piece_bytes data;
     std::uint32_t blocks_received = 0;
     std::vector<picker::peer_key> senders;  // per block: who sent it
   };
@@ -135,7 +136,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
   // blamed yet. When the piece later verifies, the blocks that differ from this copy name
   // the liars (an honest peer that shared a bad piece is never punished).
   struct failed_piece {
-    std::vector<std::uint8_t> data;
+    piece_bytes data;
     std::vector<picker::peer_key> senders;
   };
   struct candidate {
@@ -177,8 +178,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   // Piece buffers for downloads (see session_settings::piece_memory): how many pieces may be
   // in progress, and a small pool so a piece costs no allocation (and no page faults).
   std::size_t piece_buffer_limit() const;
-  std::vector<std::uint8_t> take_piece_buffer(std::size_t size);
-  void recycle_piece_buffer(std::vector<std::uint8_t>&& data);
+  piece_bytes take_piece_buffer(std::size_t size);
+  void recycle_piece_buffer(piece_bytes&& data);
   void piece_verified(std::uint32_t piece, bool ok,
                       std::optional<storage::storage_error> write_error,
                       std::shared_ptr<piece_buffer> buffer);
@@ -220,8 +221,8 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::map<picker::peer_key, peer_entry> peers_;
   picker::peer_key next_key_ = 1;
   std::unordered_map<std::uint32_t, piece_buffer> partial_;
-  std::size_t hashing_ = 0;                               // pieces on the disk pool
-  std::vector<std::vector<std::uint8_t>> spare_buffers_;  // at most piece_buffer_limit()
+  std::size_t hashing_ = 0;                 // pieces on the disk pool
+  std::vector<piece_bytes> spare_buffers_;  // at most piece_buffer_limit()
   std::shared_ptr<std::mutex> write_mutex_ = std::make_shared<std::mutex>();  // piece writes
   // A peer got fewer requests than it could take because the piece memory was spent: when a
   // piece leaves memory every peer is offered requests again.

@@ -120,8 +120,8 @@ std::size_t torrent::piece_buffer_limit() const {
   return std::max<std::size_t>(4, host_.settings().piece_memory / piece_length);
 }
 
-std::vector<std::uint8_t> torrent::take_piece_buffer(std::size_t size) {
-  std::vector<std::uint8_t> data;
+piece_bytes torrent::take_piece_buffer(std::size_t size) {
+  piece_bytes data;
   if (!spare_buffers_.empty()) {
     data = std::move(spare_buffers_.back());
     spare_buffers_.pop_back();
@@ -130,7 +130,7 @@ std::vector<std::uint8_t> torrent::take_piece_buffer(std::size_t size) {
   return data;
 }
 
-void torrent::recycle_piece_buffer(std::vector<std::uint8_t>&& data) {
+void torrent::recycle_piece_buffer(piece_bytes&& data) {
   if (state_ == torrent_state::downloading && data.capacity() != 0 &&
       spare_buffers_.size() < piece_buffer_limit()) {
     spare_buffers_.push_back(std::move(data));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,6 +26,17 @@ class checker {
           const std::atomic<bool>* stop)
       : core_(core), pieces_(std::move(pieces)), stop_(stop), good_(core.layout().piece_count()) {
     for (auto p : pieces_) bytes_total_ += core.layout().piece_size(p);
+    // One stat per file up front: a fresh download would otherwise try (and fail) to open
+    // its missing files once per piece. Only absence counts; anything else present (a
+    // symlink, a directory) is left to the read, which reports it.
+    const auto& files = core.layout().files;
+    missing_.resize(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      std::error_code ec;
+      missing_[i] = !files[i].pad && files[i].size > 0 &&
+                    std::filesystem::symlink_status(core.file_path(i), ec).type() ==
+                        std::filesystem::file_type::not_found;
+    }
   }
 
   std::size_t piece_total() const { return pieces_.size(); }
@@ -65,9 +77,10 @@ class checker {
       if (k >= pieces_.size()) return;
       std::uint32_t piece = pieces_[k];
       std::int64_t size = m.piece_size(piece);
-      auto digest =
-          core_.hash_range(static_cast<std::int64_t>(piece) * m.piece_length, size, window);
-      if (digest) {
+      std::int64_t offset = static_cast<std::int64_t>(piece) * m.piece_length;
+      if (touches_missing_file(offset, size)) {
+        good_[piece] = false;
+      } else if (auto digest = core_.hash_range(offset, size, window)) {
         good_[piece] = *digest == m.pieces[piece];
       } else if (digest.error().kind != error_kind::missing) {
         return fail(digest.error());
@@ -75,6 +88,13 @@ class checker {
       bytes_.fetch_add(size, std::memory_order_relaxed);
       checked_.fetch_add(1, std::memory_order_relaxed);
     }
+  }
+
+  bool touches_missing_file(std::int64_t offset, std::int64_t size) const {
+    for (const auto& slice : map_range(core_.layout(), offset, size)) {
+      if (missing_[slice.file_index]) return true;
+    }
+    return false;
   }
 
   bool should_stop() const {
@@ -92,6 +112,7 @@ class checker {
   const std::vector<std::uint32_t> pieces_;  // sorted, unique, in range
   const std::atomic<bool>* stop_;
   std::vector<std::uint8_t> good_;  // not vector<bool>: workers write neighbouring entries
+  std::vector<bool> missing_;       // per file, read-only once the workers run
   std::int64_t bytes_total_ = 0;
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> checked_{0};
