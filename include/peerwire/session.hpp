@@ -32,6 +32,8 @@ struct session_settings {
   // and always may have 4. When the disk is slower than the network the requests stop
   // instead of the memory growing.
   std::size_t piece_memory = 8u << 20;
+  // Verified pieces are written with O_DIRECT where aligned (storage_options::direct_writes).
+  bool direct_io = false;
   std::chrono::seconds resume_interval{30};
   // --trace: every message in and out, "peer -> text" (called on the network thread).
   std::function<void(const std::string& peer, bool outgoing, const std::string& text)> trace;

@@ -126,6 +126,11 @@ struct storage_options {
   // covers files closed since. Off for callers that never rely on flush() for durability
   // (resume data bound to the boot instead, see resume.hpp): no sync at eviction or exit.
   bool sync_on_close = true;
+  // Write whole aligned pages with O_DIRECT, past the page cache (libtorrent's old
+  // "disable_os_cache"): less CPU per byte written and a download does not evict what else is
+  // cached, but every write waits for the device. For fast disks; on a filesystem without
+  // O_DIRECT (or with a stricter alignment) writes quietly go through the cache.
+  bool direct_writes = false;
 };
 
 struct check_progress {

@@ -53,9 +53,9 @@ storage_result<handle_ptr> file_cache::get(std::size_t file, bool write, std::st
   }
   // Opening under the lock keeps two threads from creating the same file at once; opens are
   // rare next to reads and writes.
-  auto fd = open();
-  if (!fd) return fd.error();
-  auto handle = std::make_shared<file_handle>(std::move(*fd), write, std::move(name), errors_,
+  auto opened = open();
+  if (!opened) return opened.error();
+  auto handle = std::make_shared<file_handle>(std::move(*opened), write, std::move(name), errors_,
                                               sync_on_close_);
   while (open_.size() >= capacity_) {
     std::size_t victim = lru_.back();

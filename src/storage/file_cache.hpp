@@ -32,11 +32,19 @@ class sync_errors {
   std::optional<storage_error> first_;
 };
 
+// What an opener gives the cache: the descriptor, and for writing maybe an O_DIRECT twin.
+struct opened_file {
+  unique_fd fd;
+  unique_fd direct;  // invalid: no direct writes for this file
+};
+
 class file_handle {
  public:
-  file_handle(unique_fd fd, bool writable, std::string name, sync_errors& errors,
+  file_handle(opened_file file, bool writable, std::string name, sync_errors& errors,
               bool sync_on_close = true)
-      : fd_(std::move(fd)),
+      : fd_(std::move(file.fd)),
+        direct_(std::move(file.direct)),
+        direct_usable_(static_cast<bool>(direct_)),
         writable_(writable),
         sync_on_close_(sync_on_close),
         name_(std::move(name)),
@@ -48,6 +56,12 @@ class file_handle {
   file_handle& operator=(const file_handle&) = delete;
 
   int fd() const { return fd_.get(); }
+  // The O_DIRECT descriptor, or -1 (none, or the kernel refused a direct write: see
+  // storage_core::write_bytes).
+  int direct_fd() const {
+    return direct_usable_.load(std::memory_order_relaxed) ? direct_.get() : -1;
+  }
+  void stop_direct() { direct_usable_.store(false, std::memory_order_relaxed); }
   bool writable() const { return writable_; }
   const std::string& name() const { return name_; }
   void mark_dirty() { dirty_.store(true, std::memory_order_release); }
@@ -56,6 +70,8 @@ class file_handle {
 
  private:
   unique_fd fd_;
+  unique_fd direct_;
+  std::atomic<bool> direct_usable_;
   bool writable_;
   bool sync_on_close_;
   std::string name_;
@@ -72,7 +88,7 @@ class file_cache {
 
   // The cached handle for `file`, or a new one from `opener`. A read-only handle does not
   // satisfy a write: it is replaced by a writable one.
-  using opener = std::function<storage_result<unique_fd>()>;
+  using opener = std::function<storage_result<opened_file>()>;
   storage_result<handle_ptr> get(std::size_t file, bool write, std::string name,
                                  const opener& open);
 

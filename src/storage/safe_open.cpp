@@ -119,6 +119,21 @@ storage_result<unique_fd> open_torrent_file(const fs::path& root,
   return fd;
 }
 
+unique_fd open_direct_writer(const fs::path& root, std::span<const std::string> components,
+                             int fd) {
+  auto dir = open_parent(root, components, false);
+  if (!dir) return {};
+  unique_fd direct(::openat(dir->get(), components.back().c_str(),
+                            O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  struct stat a {
+  }, b{};
+  if (!direct || ::fstat(direct.get(), &a) != 0 || ::fstat(fd, &b) != 0 || a.st_dev != b.st_dev ||
+      a.st_ino != b.st_ino) {
+    return {};  // refused (EINVAL: no O_DIRECT here), or replaced between the two opens
+  }
+  return direct;
+}
+
 file_stamp stamp_file(const fs::path& root, std::span<const std::string> components) {
   auto dir = open_parent(root, components, false);
   if (!dir) return {};

@@ -47,6 +47,13 @@ storage_result<unique_fd> open_torrent_file(const std::filesystem::path& root,
                                             std::span<const std::string> components,
                                             const open_spec& spec);
 
+// A second descriptor for the file `fd` (opened by open_torrent_file for writing) with O_DIRECT,
+// for writes of whole aligned pages that bypass the page cache (storage_options::
+// direct_writes). Invalid when the filesystem refuses O_DIRECT or the path no longer names the
+// same file: the caller then writes through the page cache.
+unique_fd open_direct_writer(const std::filesystem::path& root,
+                             std::span<const std::string> components, int fd);
+
 // Size and mtime, or {-1, 0} when the file is absent, is not a regular file, or is reached
 // only through a symlink.
 file_stamp stamp_file(const std::filesystem::path& root, std::span<const std::string> components);

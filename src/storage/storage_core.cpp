@@ -13,10 +13,13 @@ namespace peerwire::storage::internal {
 
 namespace fs = std::filesystem;
 
+constexpr std::size_t direct_align = 4096;  // the page size: every device's block size divides it
+
 storage_core::storage_core(metainfo layout, fs::path root, const storage_options& options)
     : m_(std::move(layout)),
       root_(std::move(root)),
       cache_(options.max_open_files, options.sync_on_close),
+      direct_writes_(options.direct_writes),
       empty_created_(new std::atomic<bool>[m_.files.size()]) {
   for (std::size_t i = 0; i < m_.files.size(); ++i) empty_created_[i] = false;
 }
@@ -27,8 +30,14 @@ fs::path storage_core::file_path(std::size_t file) const {
 
 storage_result<handle_ptr> storage_core::handle(std::size_t file, bool write) {
   const file_entry& f = m_.files[file];
-  return cache_.get(file, write, file_path(file).string(), [&] {
-    return open_torrent_file(root_, f.path, open_spec{write, f.size, f.executable});
+  return cache_.get(file, write, file_path(file).string(), [&]() -> storage_result<opened_file> {
+    auto fd = open_torrent_file(root_, f.path, open_spec{write, f.size, f.executable});
+    if (!fd) return fd.error();
+    opened_file out{std::move(*fd), {}};
+    if (write && direct_writes_ && f.size >= static_cast<std::int64_t>(direct_align)) {
+      out.direct = open_direct_writer(root_, f.path, out.fd.get());
+    }
+    return out;
   });
 }
 
@@ -62,7 +71,45 @@ storage_result<void> storage_core::read_bytes(std::int64_t offset, std::span<std
 }
 
 namespace {
+
+// At most this per buffered pwrite: the kernel sizes new page-cache folios by the write's
+// length (ext4 large folios), and big folios come from high-order free memory, which a VM that
+// hands free memory back to its host must fault in again. Measured on our CI machine: 1 MiB
+// writes cost 0.35 s or 2.3 s of kernel time per GiB depending on that state; 32 KiB writes
+// 0.45-0.65 s every time.
 constexpr std::size_t write_chunk = 32 * 1024;
+
+// Writes all of `data` at `offset`; 0 or the errno.
+int write_fully(int fd, std::span<const std::uint8_t> data, std::int64_t offset,
+                std::size_t chunk) {
+  std::size_t put = 0;
+  while (put < data.size()) {
+    ssize_t r = ::pwrite(fd, data.data() + put, std::min(chunk, data.size() - put),
+                         offset + static_cast<std::int64_t>(put));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (r == 0) return EIO;
+    put += static_cast<std::size_t>(r);
+  }
+  return 0;
+}
+
+// The part of a write that O_DIRECT can take: [begin, end) of `data` where both the memory
+// address and the file offset are multiples of direct_align (empty when they are not
+// congruent, as for a file that starts mid-page in a multi-file torrent).
+std::pair<std::size_t, std::size_t> direct_part(std::span<const std::uint8_t> data,
+                                                std::int64_t offset) {
+  auto addr = reinterpret_cast<std::uintptr_t>(data.data());
+  auto off = static_cast<std::uintptr_t>(offset);
+  if ((addr - off) % direct_align != 0) return {0, 0};
+  std::size_t begin = (direct_align - off % direct_align) % direct_align;
+  if (begin >= data.size()) return {0, 0};
+  std::size_t end = begin + ((data.size() - begin) & ~(direct_align - 1));
+  return {begin, end};
+}
+
 }  // namespace
 
 storage_result<void> storage_core::write_bytes(std::int64_t offset,
@@ -74,22 +121,22 @@ storage_result<void> storage_core::write_bytes(std::int64_t offset,
     auto h = handle(s.file_index, true);
     if (!h) return h.error();
     (*h)->mark_dirty();
-    std::size_t put = 0;
-    while (put < src.size()) {
-      // At most write_chunk per call: the kernel sizes new page-cache folios by the write's
-      // length (ext4 large folios), and big folios come from high-order free memory, which a
-      // VM that hands free memory back to its host must fault in again. Measured on our CI
-      // machine: 1 MiB writes cost 0.35 s or 2.3 s of kernel time per GiB depending on that
-      // state; 32 KiB writes 0.45-0.65 s every time.
-      ssize_t r = ::pwrite((*h)->fd(), src.data() + put, std::min(write_chunk, src.size() - put),
-                           s.file_offset + static_cast<std::int64_t>(put));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return sys_error(errno, "write", (*h)->name());
-      }
-      if (r == 0) return sys_error(EIO, "write", (*h)->name());
-      put += static_cast<std::size_t>(r);
+    auto [begin, end] = (*h)->direct_fd() >= 0 ? direct_part(src, s.file_offset)
+                                               : std::pair<std::size_t, std::size_t>{0, 0};
+    if (begin < end) {
+      // Whole aligned pages skip the page cache: no copy into it, no delayed-allocation
+      // bookkeeping per page. The edges go through the cache.
+      int err = write_fully((*h)->direct_fd(), src.subspan(begin, end - begin),
+                            s.file_offset + static_cast<std::int64_t>(begin), end - begin);
+      if (err == EINVAL) (*h)->stop_direct();  // alignment this filesystem will not take
+      if (err != 0) begin = end = 0;           // all through the cache (a real error recurs there)
     }
+    int err = write_fully((*h)->fd(), src.first(begin), s.file_offset, write_chunk);
+    if (err == 0) {
+      err = write_fully((*h)->fd(), src.subspan(end),
+                        s.file_offset + static_cast<std::int64_t>(end), write_chunk);
+    }
+    if (err != 0) return sys_error(err, "write", (*h)->name());
   }
   return {};
 }

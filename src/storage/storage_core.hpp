@@ -47,6 +47,7 @@ class storage_core {
   metainfo m_;
   std::filesystem::path root_;
   file_cache cache_;
+  bool direct_writes_;
   std::unique_ptr<std::atomic<bool>[]> empty_created_;  // per file
 };
 
