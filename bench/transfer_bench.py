@@ -19,7 +19,9 @@ Cases (--only, comma-separated; default: all):
   lt-aria2            libtorrent seeder -> aria2c (the seeder dials it: no tracker)
   lt-transmission     libtorrent seeder -> transmission-cli (the seeder dials it: Transmission
                       never dials loopback peers)
+  lt-peerwire+dio     the same with `peerwire download --direct-io` (O_DIRECT writes)
   peerwire-peerwire   peerwire seed -> peerwire download
+  peerwire-peerwire+dio  the same with --direct-io
   peerwire-lt         peerwire seed -> libtorrent downloader
   swarm               one seeder (peerwire, then libtorrent) serving --swarm (8) downloaders
                       at once (half libtorrent, half peerwire) --swarm-size (512M) each, all
@@ -73,12 +75,12 @@ sys.path.insert(0, HERE)
 import bench_support as bs  # noqa: E402
 from bench_support import GIB, MIB  # noqa: E402
 
-TRANSFER_CASES = ["lt-lt", "lt-peerwire", "lt-aria2", "lt-transmission", "peerwire-peerwire",
-                  "peerwire-lt"]
+TRANSFER_CASES = ["lt-lt", "lt-peerwire", "lt-peerwire+dio", "lt-aria2", "lt-transmission",
+                  "peerwire-peerwire", "peerwire-peerwire+dio", "peerwire-lt"]
 ALL_CASES = ["limits", *TRANSFER_CASES, "swarm", "create", "recheck", "many", "sparse"]
 # Rough expected downloader speeds (MiB/s) on loopback, only to size the hard timeouts
 # (10x the expected time, at least MIN_TIMEOUT s).
-EXPECTED = {"lt": 300, "peerwire": 300, "aria2": 100, "transmission": 40}
+EXPECTED = {"lt": 300, "peerwire": 300, "peerwire+dio": 300, "aria2": 100, "transmission": 40}
 MIN_TIMEOUT = 120
 TRANSMISSION_FLOOR = 20  # s: it gets interested only on its 10 s tick
 
@@ -253,11 +255,12 @@ class Bench:
         completion and returns a run dict."""
         os.makedirs(dl_dir, exist_ok=True)
         size = lay["size"]
-        if client == "peerwire":
+        if client in ("peerwire", "peerwire+dio"):
             port = bs.free_port()
             p = self.spawn([self.pw, "download", lay["torrent"], "-d", dl_dir, "--peer",
                             f"127.0.0.1:{seeder.port}", "--port", port, "--bind", "127.0.0.1",
-                            "--no-seed", "--json", "--status-interval", "1"], "pw-download")
+                            "--no-seed", "--json", "--status-interval", "1"] +
+                           (["--direct-io"] if client == "peerwire+dio" else []), "pw-download")
 
             def finish(timeout):
                 code = p.wait(timeout)
@@ -994,13 +997,13 @@ def targets(b):
         ratio(lp, ll, 1.0, "lt seeder→peerwire ≥ 1.0× lt→lt")
         ratio(pl, ll, 1.2, "peerwire seeder→lt ≥ 1.2× lt seeder→lt")
         cl = med(pairs.get("lt-lt"), "cpu_per_gib")
-        cp = med(pairs.get("lt-peerwire"), "cpu_per_gib")
-        if cl and cp:
-            out.append((f"downloader CPU s/GiB ≤ 0.6× libtorrent's (lt seeder){tag}",
-                        f"{cp / cl:.2f}× ({cp:.2f} / {cl:.2f} s/GiB)", cp <= 0.6 * cl))
-        else:
-            out.append((f"downloader CPU s/GiB ≤ 0.6× libtorrent's (lt seeder){tag}", "n/a",
-                        None))
+        for case, how in (("lt-peerwire", ""), ("lt-peerwire+dio", ", --direct-io")):
+            cp = med(pairs.get(case), "cpu_per_gib")
+            text = f"downloader CPU s/GiB ≤ 0.6× libtorrent's (lt seeder{how}){tag}"
+            if cl and cp:
+                out.append((text, f"{cp / cl:.2f}× ({cp:.2f} / {cl:.2f} s/GiB)", cp <= 0.6 * cl))
+            elif case in pairs:
+                out.append((text, "n/a", None))
         rss = [x for x in (max_(pairs.get("lt-peerwire"), "rss"),
                            max_(pairs.get("peerwire-peerwire"), "rss")) if x is not None]
         out.append((f"peerwire downloader peak RSS ≤ 32 MiB, {human(b.a.size)}{tag}",
