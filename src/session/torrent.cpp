@@ -188,41 +188,39 @@ void torrent::start() {
     return;
   }
   unsigned threads = std::max(1u, host_.settings().disk_threads);
-  asio::post(host_.disk_pool(), [self, alive, ex, to_check, trusted, threads,
-                                 full_check]() mutable {
-    auto progress = [self, alive, ex](const storage::check_progress& p) {
-      double f = p.pieces_total
-                     ? static_cast<double>(p.pieces_checked) / static_cast<double>(p.pieces_total)
-                     : 1.0;
-      asio::post(ex, [self, alive, f] {
-        if (*alive) self->checking_progress_ = f;
-      });
-    };
-    auto checked =
-        self->storage_->check_pieces(to_check, threads, progress, self->check_stop_.get());
-    asio::post(ex, [self, alive, checked = std::move(checked), trusted, full_check]() mutable {
-      if (!*alive) return;
-      if (!checked) {
-        self->fail(checked.error().message);
-        return;
-      }
-      const auto& found = *checked;
-      for (std::uint32_t i = 0; i < found.size(); ++i) {
-        if (found[i] || (!full_check && trusted[i])) {
-          self->picker_.set_have(i);
-          self->verified_bytes_ += self->params_.torrent.piece_size(i);
-        }
-      }
-      self->verified_bytes_ = std::min(self->verified_bytes_, self->params_.torrent.content_size());
-      self->checking_progress_ = 1;
-      self->state_ = self->picker_.complete() ? torrent_state::seeding : torrent_state::downloading;
-      self->resume_dirty_ = true;
-      self->maybe_finish_download();
-      self->checked_peers();
-      self->start_announcing();
-      self->connect_more(steady::now());
+  auto progress = [self, alive, ex](const storage::check_progress& p) {
+    double f = p.pieces_total
+                   ? static_cast<double>(p.pieces_checked) / static_cast<double>(p.pieces_total)
+                   : 1.0;
+    asio::post(ex, [self, alive, f] {
+      if (*alive) self->checking_progress_ = f;
     });
-  });
+  };
+  on_disk(
+      [storage = storage_, to_check, threads, progress, stop = check_stop_] {
+        return storage->check_pieces(to_check, threads, progress, stop.get());
+      },
+      [this, trusted, full_check](auto checked) {
+        if (!checked) {
+          fail(checked.error().message);
+          return;
+        }
+        const auto& found = *checked;
+        for (std::uint32_t i = 0; i < found.size(); ++i) {
+          if (found[i] || (!full_check && trusted[i])) {
+            picker_.set_have(i);
+            verified_bytes_ += params_.torrent.piece_size(i);
+          }
+        }
+        verified_bytes_ = std::min(verified_bytes_, params_.torrent.content_size());
+        checking_progress_ = 1;
+        state_ = picker_.complete() ? torrent_state::seeding : torrent_state::downloading;
+        resume_dirty_ = true;
+        maybe_finish_download();
+        checked_peers();
+        start_announcing();
+        connect_more(steady::now());
+      });
 }
 
 void torrent::start_announcing() {

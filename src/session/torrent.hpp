@@ -9,8 +9,10 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <type_traits>
 #include <unordered_map>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -206,6 +208,11 @@ class torrent : public std::enable_shared_from_this<torrent> {
                                                                   tracker::announce_request req);
   void note(const std::string& text);
   std::int64_t left() const;
+  // Runs `work()` on the disk pool, then `done(result)` (or `done()` for void work) back on
+  // the network thread, unless the torrent was removed meanwhile. Whatever the two need from
+  // the torrent they capture by value: the work must not touch its members.
+  template <class Work, class Done>
+  void on_disk(Work work, Done done);
 
   torrent_host& host_;
   add_torrent_params params_;
@@ -278,5 +285,23 @@ class torrent : public std::enable_shared_from_this<torrent> {
   steady::time_point metadata_progress_at_{};  // last piece accepted (or attempt started)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+
+template <class Work, class Done>
+void torrent::on_disk(Work work, Done done) {
+  asio::post(host_.disk_pool(), [work = std::move(work), done = std::move(done), alive = alive_,
+                                 self = shared_from_this(), ex = host_.executor()]() mutable {
+    if constexpr (std::is_void_v<decltype(work())>) {
+      work();
+      asio::post(ex, [done = std::move(done), alive, self]() mutable {
+        if (*alive) done();
+      });
+    } else {
+      auto result = work();
+      asio::post(ex, [done = std::move(done), alive, self, result = std::move(result)]() mutable {
+        if (*alive) done(std::move(result));
+      });
+    }
+  });
+}
 
 }  // namespace peerwire::session_detail

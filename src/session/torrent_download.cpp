@@ -143,27 +143,24 @@ void torrent::piece_complete(std::uint32_t piece) {
   auto buffer = std::make_shared<piece_buffer>(std::move(node.mapped()));
   auto expected = params_.torrent.pieces[piece];
   auto storage = storage_;
-  auto self = shared_from_this();
-  auto alive = alive_;
-  auto ex = host_.executor();
   auto write_mutex = write_mutex_;
   ++hashing_;
   // Hash, and write only a piece that verified: nothing unverified ever reaches the disk.
-  asio::post(host_.disk_pool(), [=] {
-    const auto& data = buffer->data;
-    bool ok = sha1(std::as_bytes(std::span(data.data(), data.size()))) == expected;
-    std::optional<storage::storage_error> write_error;
-    if (ok) {
-      // One writer at a time: the kernel serialises writes to a file anyway, and a second
-      // thread waiting for its inode lock spins on a CPU; here it sleeps (or hashes).
-      std::lock_guard lock(*write_mutex);
-      auto w = storage->write_piece(piece, data);
-      if (!w) write_error = w.error();
-    }
-    asio::post(ex, [=] {
-      if (*alive) self->piece_verified(piece, ok, write_error, buffer);
-    });
-  });
+  on_disk(
+      [=] {
+        const auto& data = buffer->data;
+        bool ok = sha1(std::as_bytes(std::span(data.data(), data.size()))) == expected;
+        std::optional<storage::storage_error> write_error;
+        if (ok) {
+          // One writer at a time: the kernel serialises writes to a file anyway, and a second
+          // thread waiting for its inode lock spins on a CPU; here it sleeps (or hashes).
+          std::lock_guard lock(*write_mutex);
+          auto w = storage->write_piece(piece, data);
+          if (!w) write_error = w.error();
+        }
+        return std::pair{ok, write_error};
+      },
+      [this, piece, buffer](auto r) { piece_verified(piece, r.first, r.second, buffer); });
 }
 
 void torrent::piece_verified(std::uint32_t piece, bool ok,
@@ -312,19 +309,16 @@ void torrent::retry_disk_write(steady::time_point now) {
   }
   disk_retrying_ = true;
   auto storage = storage_;
-  auto self = shared_from_this();
-  auto alive = alive_;
-  auto ex = host_.executor();
   auto piece = disk_retry_piece_;
   auto buffer = disk_retry_buffer_;
-  asio::post(host_.disk_pool(), [=] {
-    std::optional<storage::storage_error> error;
-    auto w = storage->write_piece(piece, buffer->data);
-    if (!w) error = w.error();
-    asio::post(ex, [=] {
-      if (*alive) self->disk_write_retried(error);
-    });
-  });
+  on_disk(
+      [=] {
+        std::optional<storage::storage_error> error;
+        auto w = storage->write_piece(piece, buffer->data);
+        if (!w) error = w.error();
+        return error;
+      },
+      [this](auto error) { disk_write_retried(error); });
 }
 
 void torrent::disk_write_retried(std::optional<storage::storage_error> e) {

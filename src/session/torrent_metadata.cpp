@@ -264,24 +264,23 @@ void torrent::metadata_received(std::string info_dict) {
     auto cache = metadata_cache_path();
     auto wanted = params_.save_torrent;
     auto bytes = torrent_file_bytes(params_.torrent.info_bytes, params_.torrent.trackers);
-    auto self = shared_from_this();
-    auto alive = alive_;
-    auto ex = host_.executor();
-    asio::post(host_.disk_pool(), [=] {
-      std::error_code ec;
-      std::filesystem::create_directories(cache.parent_path(), ec);
-      auto cache_err = write_replacing(cache, bytes);
-      std::optional<std::string> err;
-      if (wanted) err = write_replacing(*wanted, bytes);
-      asio::post(ex, [=] {
-        if (!*alive) return;
-        if (cache_err) self->note("cannot keep the metadata: " + *cache_err);
-        if (wanted) {
-          self->note(err ? "cannot save the torrent: " + *err
-                         : "saved the torrent to " + wanted->string());
-        }
-      });
-    });
+    on_disk(
+        [=] {
+          std::error_code ec;
+          std::filesystem::create_directories(cache.parent_path(), ec);
+          auto cache_err = write_replacing(cache, bytes);
+          std::optional<std::string> err;
+          if (wanted) err = write_replacing(*wanted, bytes);
+          return std::pair{cache_err, err};
+        },
+        [this, wanted](auto errors) {
+          auto [cache_err, err] = errors;
+          if (cache_err) note("cannot keep the metadata: " + *cache_err);
+          if (wanted) {
+            note(err ? "cannot save the torrent: " + *err
+                     : "saved the torrent to " + wanted->string());
+          }
+        });
   }
 
   // The peers met while fetching stay: size their piece sets and tell the picker.

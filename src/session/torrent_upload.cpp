@@ -87,57 +87,53 @@ void torrent::resolve_requests(peer_entry& p) {
       }
       if (!reading_.insert(s.req.index).second) continue;  // being read: piece_read fills it
       auto storage = storage_;
-      auto self = shared_from_this();
-      auto alive = alive_;
-      auto ex = host_.executor();
       auto cache = read_cache_;
       auto live = read_bytes_live_;
       auto piece = s.req.index;
-      asio::post(host_.disk_pool(), [=] {
-        auto fresh = std::make_shared<read_buffer>(piece_size, live);
-        piece_cache::piece_data data;
-        if (storage->read(piece, 0, fresh->span())) {
-          cache->put(piece, fresh);
-          data = std::move(fresh);
-        }
-        asio::post(ex, [=, data = std::move(data)]() mutable {
-          if (*alive) self->piece_read(piece, std::move(data));
-        });
-      });
+      on_disk(
+          [=] {
+            auto fresh = std::make_shared<read_buffer>(piece_size, live);
+            piece_cache::piece_data data;
+            if (storage->read(piece, 0, fresh->span())) {
+              cache->put(piece, fresh);
+              data = std::move(fresh);
+            }
+            return data;
+          },
+          [this, piece](piece_cache::piece_data data) { piece_read(piece, std::move(data)); });
       continue;
     }
     // A huge piece: exactly the block asked for.
     s.reading = true;
     auto storage = storage_;
-    auto self = shared_from_this();
-    auto alive = alive_;
-    auto ex = host_.executor();
     auto key = p.key;
     auto r = s.req;
     auto live = read_bytes_live_;
-    asio::post(host_.disk_pool(), [=] {
-      auto data = std::make_shared<read_buffer>(r.length, live);
-      bool ok = static_cast<bool>(storage->read(r.index, r.offset, data->span()));
-      asio::post(ex, [=]() mutable {
-        if (!*alive) return;
-        auto it = self->peers_.find(key);
-        if (it == self->peers_.end()) return;
-        auto& q = it->second.serving;
-        auto e = std::find_if(q.begin(), q.end(), [&](const pending_read& x) {
-          return x.reading && x.req.index == r.index && x.req.offset == r.offset &&
-                 x.req.length == r.length;
+    on_disk(
+        [=] {
+          auto data = std::make_shared<read_buffer>(r.length, live);
+          bool ok = static_cast<bool>(storage->read(r.index, r.offset, data->span()));
+          return std::pair{ok, data};
+        },
+        [this, key, r](auto read) {
+          auto [ok, data] = std::move(read);
+          auto it = peers_.find(key);
+          if (it == peers_.end()) return;
+          auto& q = it->second.serving;
+          auto e = std::find_if(q.begin(), q.end(), [&](const pending_read& x) {
+            return x.reading && x.req.index == r.index && x.req.offset == r.offset &&
+                   x.req.length == r.length;
+          });
+          if (e == q.end()) return;
+          e->reading = false;
+          if (ok) {
+            e->data = std::move(data);
+          } else {
+            e->failed = true;
+            note("cannot read piece " + std::to_string(r.index) + " for a peer");
+          }
+          pump_uploads(it->second);
         });
-        if (e == q.end()) return;
-        e->reading = false;
-        if (ok) {
-          e->data = std::move(data);
-        } else {
-          e->failed = true;
-          self->note("cannot read piece " + std::to_string(r.index) + " for a peer");
-        }
-        self->pump_uploads(it->second);
-      });
-    });
   }
   // In order: the front waits for its data, the ones behind it wait for the front.
   while (!p.serving.empty()) {
