@@ -46,6 +46,12 @@ port=$((20000 + RANDOM % 20000))
 "$peerwire" seed "$work/sample.torrent" -d "$work" --bind 127.0.0.1 --port "$port" \
   --status-interval 3600 2>"$work/seed.log" &
 seed_pid=$!
+# Dial once the seeder listens (bounded: 10 s), not into a refused connection and its back-off.
+for _ in $(seq 100); do
+  grep -q "listening on port" "$work/seed.log" 2>/dev/null && break
+  kill -0 "$seed_pid" || { cat "$work/seed.log"; exit 1; }
+  sleep 0.1
+done
 mkdir -p "$work/download"
 "$peerwire" download "$work/sample.torrent" -d "$work/download" --peer "127.0.0.1:$port" \
   --bind 127.0.0.1 --port $((port + 1)) --no-seed --status-interval 1
