@@ -9,10 +9,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "peer_host.hpp"
@@ -207,6 +210,92 @@ TEST(Session, DirectIoDownloadIsByteForByte) {
   for (const char* f : {"a.bin", "b.bin"}) {
     EXPECT_EQ(read_file(leech_dir.path / "d" / f), read_file(seed_dir.path / "d" / f)) << f;
   }
+}
+
+// With the piece memory spent on pieces whose only sender left, a peer that has none of them
+// may still start pieces of its own: the download goes on instead of waiting for ever. A
+// fake "deserter" has pieces 0-5, sends all but the last block of four of them and leaves;
+// then a fake partial seed with pieces 6-11 connects. Pieces 6-11 must all complete.
+TEST(Session, PiecesWhoseSendersLeftDoNotStallTheOthers) {
+  temp_dir seed_dir, leech_dir;
+  constexpr std::uint32_t piece_length = 65536, pieces = 12;
+  auto m = make_torrent(seed_dir.path, "gone", {{"g.bin", piece_length * pieces}}, piece_length);
+  auto content = read_file(seed_dir.path / "gone" / "g.bin");
+  auto serve = [&content](peer::peer_connection& c, const wire::request& r) {
+    auto at = std::size_t{r.index} * piece_length + r.offset;
+    c.send(wire::piece{
+        r.index, r.offset,
+        std::span(reinterpret_cast<const std::uint8_t*>(content.data()) + at, r.length)});
+  };
+  auto holding = [&](std::uint32_t first, std::uint32_t last) {
+    auto ref = seeding_ref(m);
+    ref.we_are_seed = false;
+    ref.our_bitfield.assign((pieces + 7) / 8, 0);
+    for (auto i = first; i <= last; ++i) ref.our_bitfield[i / 8] |= 0x80 >> (i % 8);
+    return ref;
+  };
+
+  auto settings = local_settings();
+  settings.piece_memory = 0;  // 4 pieces in progress
+  session leecher(settings);
+  auto leech_port = leecher.start();
+  ASSERT_TRUE(leech_port);
+
+  boost::asio::io_context io;
+  peer::connection_settings fake_settings;
+  fake_settings.our_id = wire::random_peer_id();
+  peer::peer_host deserter(io.get_executor(), fake_settings);
+  peer::peer_host partial(io.get_executor(), fake_settings);
+  deserter.add_torrent(holding(0, 5));
+  partial.add_torrent(holding(6, 11));
+  std::set<std::uint32_t> started;
+  bool deserted = false;
+  boost::asio::steady_timer leave(io);
+  deserter.on_connection = [&](peer::peer_connection& c) {
+    if (deserted) return c.close("gone for good");
+    c.on_message = [&](peer::peer_connection& self, const wire::message& msg) {
+      if (std::holds_alternative<wire::interested>(msg)) self.send(wire::unchoke{});
+      const auto* r = std::get_if<wire::request>(&msg);
+      if (!r || started.size() == 4) return;
+      if (r->offset + r->length < piece_length) return serve(self, *r);
+      started.insert(r->index);  // the last block is withheld: the piece stays in progress
+      if (started.size() < 4) return;
+      // Leave once the blocks sent are written out; then the partial seed comes.
+      leave.expires_after(300ms);
+      leave.async_wait([&, conn = self.shared_from_this()](boost::system::error_code) {
+        deserted = true;
+        conn->close("deserting");
+        partial.connect({boost::asio::ip::make_address("127.0.0.1"), *leech_port}, *m.hash.v1);
+      });
+    };
+  };
+  partial.on_connection = [&](peer::peer_connection& c) {
+    c.on_message = [&](peer::peer_connection& self, const wire::message& msg) {
+      if (std::holds_alternative<wire::interested>(msg)) self.send(wire::unchoke{});
+      if (const auto* r = std::get_if<wire::request>(&msg)) serve(self, *r);
+    };
+  };
+  auto deserter_port = deserter.listen({.port = 0, .default_count = 0});
+  ASSERT_TRUE(deserter_port);
+  std::thread io_thread([&] { io.run_for(30s); });
+
+  add_download(leecher, m, leech_dir.path, {local_peer(*deserter_port)});
+  auto verified = [&]() -> std::int64_t {
+    auto all = leecher.status();  // empty until the first snapshot
+    return all.empty() ? 0 : all[0].verified_bytes;
+  };
+  bool progressed = wait_for([&] { return verified() >= std::int64_t{6} * piece_length; }, 15s);
+  auto got = verified();
+  leecher.stop();
+  boost::asio::post(io, [&] {
+    deserter.shutdown("test over");
+    partial.shutdown("test over");
+    io.stop();
+  });
+  io_thread.join();
+  EXPECT_EQ(started.size(), 4u) << "the deserter was never asked for four pieces";
+  EXPECT_TRUE(progressed) << "stalled at " << got << " bytes";
+  EXPECT_EQ(got, std::int64_t{6} * piece_length);  // pieces 0-5 have no source left
 }
 
 // Resume data saved without a data sync is trusted only in the boot that saved it: from
