@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -26,16 +25,13 @@ class checker {
           const std::atomic<bool>* stop)
       : core_(core), pieces_(std::move(pieces)), stop_(stop), good_(core.layout().piece_count()) {
     for (auto p : pieces_) bytes_total_ += core.layout().piece_size(p);
-    // One stat per file up front: a fresh download would otherwise try (and fail) to open
-    // its missing files once per piece. Only absence counts; anything else present (a
-    // symlink, a directory) is left to the read, which reports it.
+    // One lookup per file up front: a fresh download would otherwise try (and fail) to open
+    // its missing files once per piece. Only absence counts; anything else there (a symlink,
+    // a directory) is left to the read, which reports it.
     const auto& files = core.layout().files;
     missing_.resize(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
-      std::error_code ec;
-      missing_[i] = !files[i].pad && files[i].size > 0 &&
-                    std::filesystem::symlink_status(core.file_path(i), ec).type() ==
-                        std::filesystem::file_type::not_found;
+      missing_[i] = files[i].size > 0 && core.absent(i);
     }
   }
 

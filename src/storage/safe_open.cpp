@@ -134,6 +134,14 @@ unique_fd open_direct_writer(const fs::path& root, std::span<const std::string> 
   return direct;
 }
 
+bool file_absent(const fs::path& root, std::span<const std::string> components) {
+  auto dir = open_parent(root, components, false);
+  if (!dir) return dir.error().kind == error_kind::missing;  // no directory: no file in it
+  struct stat st {};
+  return ::fstatat(dir->get(), components.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+         errno == ENOENT;
+}
+
 file_stamp stamp_file(const fs::path& root, std::span<const std::string> components) {
   auto dir = open_parent(root, components, false);
   if (!dir) return {};

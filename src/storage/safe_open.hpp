@@ -54,6 +54,10 @@ storage_result<unique_fd> open_torrent_file(const std::filesystem::path& root,
 unique_fd open_direct_writer(const std::filesystem::path& root,
                              std::span<const std::string> components, int fd);
 
+// Whether nothing at all is at root/components... (walked like open_torrent_file: a symlink or a
+// file where a directory belongs is "something", for the open to report).
+bool file_absent(const std::filesystem::path& root, std::span<const std::string> components);
+
 // Size and mtime, or {-1, 0} when the file is absent, is not a regular file, or is reached
 // only through a symlink.
 file_stamp stamp_file(const std::filesystem::path& root, std::span<const std::string> components);

@@ -18,7 +18,10 @@ constexpr std::size_t direct_align = 4096;  // the page size: every device's blo
 storage_core::storage_core(metainfo layout, fs::path root, const storage_options& options)
     : m_(std::move(layout)),
       root_(std::move(root)),
-      cache_(options.max_open_files, options.sync_on_close),
+      // A writable file holds two descriptors with direct writes: the same budget in all.
+      cache_(options.direct_writes ? std::max<std::size_t>(1, options.max_open_files / 2)
+                                   : options.max_open_files,
+             options.sync_on_close),
       direct_writes_(options.direct_writes),
       empty_created_(new std::atomic<bool>[m_.files.size()]) {
   for (std::size_t i = 0; i < m_.files.size(); ++i) empty_created_[i] = false;
@@ -121,12 +124,13 @@ storage_result<void> storage_core::write_bytes(std::int64_t offset,
     auto h = handle(s.file_index, true);
     if (!h) return h.error();
     (*h)->mark_dirty();
-    auto [begin, end] = (*h)->direct_fd() >= 0 ? direct_part(src, s.file_offset)
-                                               : std::pair<std::size_t, std::size_t>{0, 0};
+    int direct_fd = (*h)->direct_fd();
+    auto [begin, end] = direct_fd >= 0 ? direct_part(src, s.file_offset)
+                                       : std::pair<std::size_t, std::size_t>{0, 0};
     if (begin < end) {
       // Whole aligned pages skip the page cache: no copy into it, no delayed-allocation
       // bookkeeping per page. The edges go through the cache.
-      int err = write_fully((*h)->direct_fd(), src.subspan(begin, end - begin),
+      int err = write_fully(direct_fd, src.subspan(begin, end - begin),
                             s.file_offset + static_cast<std::int64_t>(begin), end - begin);
       if (err == EINVAL) (*h)->stop_direct();  // alignment this filesystem will not take
       if (err != 0) begin = end = 0;           // all through the cache (a real error recurs there)
@@ -169,6 +173,10 @@ storage_result<void> storage_core::create_empty_files(std::int64_t begin, std::i
     }
   }
   return {};
+}
+
+bool storage_core::absent(std::size_t file) const {
+  return !m_.files[file].pad && file_absent(root_, m_.files[file].path);
 }
 
 file_stamp storage_core::stamp(std::size_t file) const {

@@ -40,6 +40,7 @@ class storage_core {
   storage_result<void> flush() { return cache_.flush(); }
   void close_files() { cache_.close_all(); }
   file_stamp stamp(std::size_t file) const;
+  bool absent(std::size_t file) const;
 
  private:
   storage_result<handle_ptr> handle(std::size_t file, bool write);

@@ -1,25 +1,24 @@
 // storage_options::direct_writes: aligned pages go past the page cache, everything else
 // through it, and the bytes on disk are the same either way.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <memory>
 #include <new>
 
 #include "peerwire/storage.hpp"
+#include "unit/page_cache_probe.hpp"
 #include "unit/storage/storage_fixture.hpp"
 
 using namespace peerwire;
 using namespace peerwire::storage;
 using namespace storage_test;
+using page_cache_probe::cached_pages;
 
 namespace {
 
 constexpr std::int64_t piece = 64 * 1024;
-constexpr std::size_t page = 4096;
+using page_cache_probe::page;
 
 // A page-aligned copy of `data` starting `shift` bytes into its buffer (shift 0: aligned).
 struct aligned_copy {
@@ -36,50 +35,40 @@ struct aligned_copy {
   std::span<std::uint8_t> bytes;
 };
 
-bool filesystem_takes_o_direct(const fs::path& dir) {
-  auto probe = dir / "o_direct_probe";
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
-  if (fd >= 0) ::close(fd);
-  fs::remove(probe);
-  return fd >= 0;
-}
-
-// Pages of [offset, offset + length) of `file` in the page cache.
-std::size_t cached_pages(const fs::path& file, std::int64_t offset, std::size_t length) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("open " + file.string());
-  void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, offset);
-  ::close(fd);
-  if (map == MAP_FAILED) throw std::runtime_error("mmap " + file.string());
-  std::vector<unsigned char> in_core(length / page);
-  int r = ::mincore(map, length, in_core.data());
-  ::munmap(map, length);
-  if (r != 0) throw std::runtime_error("mincore");
-  std::size_t n = 0;
-  for (auto c : in_core) n += c & 1;
-  return n;
-}
-
 }  // namespace
 
 TEST(DirectWrites, SameBytesAsBufferedForEveryAlignment) {
   temp_dir t;
-  // File starts on a page, mid-page, and files shorter than a page; a short last piece.
+  // Where the buffer and the file line up (mod 4096), and where not: "mid" starts at 2048 mod
+  // 4096, so piece 5, shifted by 2048, has a direct part that starts inside its slice; "tail"
+  // starts on a page and ends mid-page, in the unshifted last piece; "tiny" is under a page.
   auto s = make_sample({{"aligned", 3 * piece},
-                        {"odd", 2 * piece + 1234},
+                        {"half", 2048},
+                        {"mid", 3 * piece},
+                        {"pad2k", 2048},
+                        {"tail", piece + 1000},
                         {"tiny", 100},
-                        {"after-tiny", piece + 4096 * 3 + 17},
                         {"last", 5000}},
                        piece);
+  const std::size_t shift[] = {0, 1, page / 2, 0, 1, page / 2, 0, 0};
+  ASSERT_EQ(s.m.piece_count(), std::size(shift));
   storage_options o;
   o.direct_writes = true;
   auto d = disk_storage::open(s.m, t.path(), o);
   ASSERT_TRUE(d) << d.error().message;
   for (std::uint32_t p = 0; p < s.m.piece_count(); ++p) {
-    // Aligned buffers, and buffers one byte and half a page off (nothing direct can take).
-    aligned_copy buf(s.piece(p), (p % 3 == 0) ? 0 : (p % 3 == 1) ? 1 : page / 2);
+    aligned_copy buf(s.piece(p), shift[p]);
     auto r = d->write_piece(p, buf.bytes);
     ASSERT_TRUE(r) << p << ": " << r.error().message;
+  }
+  if (page_cache_probe::direct_writes_skip_page_cache(t.path())) {
+    // Before anything reads them back: the split went where it should.
+    auto file = [&](const char* name) { return t.path() / "t" / name; };
+    const std::int64_t mid5 = 5 * piece - (3 * piece + 2048);          // piece 5 in "mid": 129024
+    EXPECT_EQ(cached_pages(file("mid"), mid5 + 2048, 15 * page), 0u);  // after a 2048-byte head
+    EXPECT_EQ(cached_pages(file("tail"), 0, 16 * page), 0u);           // pieces 6-7: direct
+    EXPECT_EQ(cached_pages(file("tail"), 16 * page, page), 1u);        // its last 1000 bytes
+    EXPECT_EQ(cached_pages(file("aligned"), piece, piece), 16u);       // piece 1: shifted
   }
   for (std::uint32_t p = 0; p < s.m.piece_count(); ++p) {
     std::vector<std::uint8_t> back(s.piece(p).size());
@@ -94,7 +83,9 @@ TEST(DirectWrites, SameBytesAsBufferedForEveryAlignment) {
 
 TEST(DirectWrites, AlignedPagesSkipThePageCacheOnlyWhenAsked) {
   temp_dir t;
-  if (!filesystem_takes_o_direct(t.path())) GTEST_SKIP() << "no O_DIRECT on " << t.path();
+  if (!page_cache_probe::direct_writes_skip_page_cache(t.path())) {
+    GTEST_SKIP() << "O_DIRECT writes on " << t.path() << " are cached (tmpfs?) or refused";
+  }
   auto s = make_sample({{"one", 4 * piece}}, piece, /*single=*/true);
   for (bool direct : {false, true}) {
     fs::path dir = t.path() / (direct ? "direct" : "buffered");
