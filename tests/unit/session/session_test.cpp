@@ -369,18 +369,23 @@ TEST(Session, LyingPeerIsBannedAndTheDownloadCompletes) {
   ASSERT_TRUE(liar_port);
   std::thread liar_thread([&] { io.run_for(30s); });
 
-  // The honest seeder is slow, so the liar certainly serves blocks too.
-  auto slow = local_settings();
-  slow.upload_limit = 64 * 1024;
-  session seeder(slow);
-  auto seed_port = seeder.start();
-  ASSERT_TRUE(seed_port);
-  add_seed(seeder, m, seed_dir.path);
-
+  // The leecher knows only the liar at first; the honest seeder dials in once a piece has
+  // failed (a rate-limited seeder was racy: its 256 KiB burst could carry the whole torrent
+  // before the liar was asked).
   session leecher(local_settings());
-  ASSERT_TRUE(leecher.start());
-  add_download(leecher, m, leech_dir.path, {local_peer(*liar_port), local_peer(*seed_port)});
-  bool finished = wait_for([&] { return leecher.all_done(); }, 25s);
+  auto leech_port = leecher.start();
+  ASSERT_TRUE(leech_port);
+  add_download(leecher, m, leech_dir.path, {local_peer(*liar_port)});
+  bool failed_once = wait_for(
+      [&] {
+        auto all = leecher.status();
+        return !all.empty() && all[0].hash_failures > 0;
+      },
+      10s);
+  session seeder(local_settings());
+  ASSERT_TRUE(seeder.start());
+  add_seed(seeder, m, seed_dir.path, {local_peer(*leech_port)});
+  bool finished = failed_once && wait_for([&] { return leecher.all_done(); }, 25s);
   auto st = leecher.status().at(0);
   leecher.stop();
   seeder.stop();
