@@ -87,9 +87,11 @@ class piece_picker {
   // Up to max_blocks new blocks to request from the peer (the caller sizes max_blocks with
   // desired_queue() minus outstanding()). While the peer chokes us only its allowed-fast
   // pieces are considered. With start_new false only blocks of pieces already in progress are
-  // given (the caller's memory for piece buffers is spent; endgame is unaffected).
+  // given (the caller's memory for piece buffers is spent; endgame is unaffected), and at most
+  // max_new_pieces pieces are started (one call could otherwise start max_blocks' worth).
   std::vector<block> pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us,
-                          bool start_new = true);
+                          bool start_new = true,
+                          std::size_t max_new_pieces = static_cast<std::size_t>(-1));
   receive_result on_block(peer_key peer, const block& b);
   // Timeout, reject, or a choke that dropped the request: the block is free again (unless
   // another peer still has it requested in endgame). A late arrival is then `unrequested`.
@@ -100,6 +102,8 @@ class piece_picker {
   // Pieces started and not yet ours: with blocks requested or received, or complete and
   // awaiting set_have()/hash_failed(). Each needs a piece buffer at the caller.
   std::size_t pieces_in_progress() const { return downloading_.size(); }
+  // Blocks of the pieces in progress that nobody is asked for (O(pieces in progress)).
+  std::size_t free_blocks_in_progress() const;
   std::vector<block> outstanding_blocks(peer_key peer) const;
 
   void set_sequential(bool on) { sequential_ = on; }
@@ -153,7 +157,9 @@ class piece_picker {
   peer_entry& entry(peer_key peer);
   const peer_entry& entry(peer_key peer) const;
   bool entry_has(const peer_entry& p, std::uint32_t piece) const;
-  bool can_start(std::uint32_t piece) const { return state_[piece] == piece_state::none; }
+  bool can_start(std::uint32_t piece) const {
+    return state_[piece] == piece_state::none && new_pieces_left_ > 0;
+  }
   std::size_t take_free(peer_key peer, peer_entry& p, std::uint32_t piece, std::size_t max,
                         std::vector<block>& out);
   void pick_partials(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
@@ -175,6 +181,7 @@ class piece_picker {
   std::uint32_t blocks_per_piece_;
   std::uint64_t rng_state_;
   bool sequential_ = false;
+  std::size_t new_pieces_left_ = 0;  // during pick(): pieces it may still start
 
   // Wanted pieces (not `have`) sorted into buckets by non-seed availability: bucket a is
   // order_[starts_[a] .. starts_[a+1]), and starts_.back() is the number of wanted pieces.

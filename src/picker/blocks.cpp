@@ -148,4 +148,10 @@ std::vector<peer_key> piece_picker::hash_failed(std::uint32_t piece) {
   return contributors;
 }
 
+std::size_t piece_picker::free_blocks_in_progress() const {
+  std::size_t n = 0;
+  for (const auto& [piece, d] : downloading_) n += d.free;
+  return n;
+}
+
 }  // namespace peerwire::picker

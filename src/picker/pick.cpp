@@ -16,16 +16,17 @@
 namespace peerwire::picker {
 
 std::vector<block> piece_picker::pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us,
-                                      bool start_new) {
+                                      bool start_new, std::size_t max_new_pieces) {
   peer_entry& p = entry(peer);
   std::vector<block> out;
+  new_pieces_left_ = start_new ? max_new_pieces : 0;
   // Nothing we lack at this peer: skip the walks below, which would find nothing.
   if (max_blocks == 0 || complete() || (!p.seed && p.lacking == 0)) return out;
   if (peer_choking_us) {
     pick_allowed_fast(peer, p, max_blocks, start_new, out);
   } else {
     pick_partials(peer, p, max_blocks, out);
-    if (start_new && out.size() < max_blocks && free_blocks_ > 0) {
+    if (new_pieces_left_ > 0 && out.size() < max_blocks && free_blocks_ > 0) {
       if (sequential_)
         pick_sequential(peer, p, max_blocks, out);
       else
@@ -42,7 +43,8 @@ std::size_t piece_picker::take_free(peer_key peer, peer_entry& p, std::uint32_t 
   if (out.size() >= max) return 0;
   auto it = downloading_.find(piece);
   if (it == downloading_.end()) {
-    if (state_[piece] != piece_state::none) return 0;
+    if (!can_start(piece)) return 0;
+    --new_pieces_left_;
     downloading_piece d;
     d.blocks.resize(block_count(piece));
     d.free = static_cast<std::uint32_t>(d.blocks.size());
@@ -98,7 +100,7 @@ void piece_picker::pick_rarest(peer_key peer, peer_entry& p, std::size_t max,
       const std::uint32_t piece = order_[lo + k];
       if (!can_start(piece) || !entry_has(p, piece)) continue;
       take_free(peer, p, piece, max, out);
-      if (out.size() >= max) return;
+      if (out.size() >= max || new_pieces_left_ == 0) return;
     }
   }
 }
@@ -110,7 +112,7 @@ void piece_picker::pick_sequential(peer_key peer, peer_entry& p, std::size_t max
   for (std::uint32_t piece = first_missing_; piece < piece_count_; ++piece) {
     if (!can_start(piece) || !entry_has(p, piece)) continue;
     take_free(peer, p, piece, max, out);
-    if (out.size() >= max) return;
+    if (out.size() >= max || new_pieces_left_ == 0) return;
   }
 }
 
@@ -118,7 +120,7 @@ void piece_picker::pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t m
                                      std::vector<block>& out) {
   for (std::uint32_t piece : p.allowed_fast) {
     if (state_[piece] == piece_state::have || state_[piece] == piece_state::complete) continue;
-    if (!start_new && state_[piece] != piece_state::downloading) continue;
+    if (!can_start(piece) && state_[piece] != piece_state::downloading) continue;
     if (!entry_has(p, piece)) continue;
     take_free(peer, p, piece, max, out);
     if (out.size() >= max) return;

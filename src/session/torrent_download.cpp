@@ -45,16 +45,19 @@ void torrent::fill_requests(peer_entry& p) {
     room = std::min<std::size_t>(room, affordable - in_flight);
   }
   // A new piece needs a buffer: only while the pieces in progress fit in the piece memory.
-  bool start_new = picker_.pieces_in_progress() < piece_buffer_limit();
+  std::size_t in_progress = picker_.pieces_in_progress();
+  bool start_new = in_progress < piece_buffer_limit();
   if (!start_new) short_of_memory_ = true;
-  auto blocks = picker_.pick(p.key, room, choked, start_new);
-  if (blocks.empty() && !start_new &&
+  auto blocks = picker_.pick(p.key, room, choked, start_new,
+                             start_new ? piece_buffer_limit() - in_progress : 0);
+  if (blocks.empty() && !start_new && picker_.free_blocks_in_progress() > 0 &&
       picker_.pieces_in_progress() < piece_buffer_limit() + peers_.size()) {
-    // This peer can add nothing to the pieces in progress (it lacks them, or their senders
-    // left): one piece of its own, or it idles, and if every peer is in that position the
-    // download stops. Each peer then works on that piece, so this adds at most one piece
-    // per peer.
-    blocks = picker_.pick(p.key, std::min<std::size_t>(room, picker_.block_count(0)), choked, true);
+    // Pieces in progress still need blocks this peer cannot give (it lacks them; their
+    // senders may have left): one piece of its own, or it idles, and if every peer is in that
+    // position the download stops. Each peer then works on that piece, so this adds at most
+    // one piece per peer. (Pieces fully asked for need nothing: their answers, or timeouts,
+    // free the memory. A lone seeder used to get a fifth piece there.)
+    blocks = picker_.pick(p.key, room, choked, true, 1);
   }
   for (const auto& b : blocks) {
     p.requests.push_back({b, now});

@@ -195,3 +195,36 @@ TEST(Order, NoNewPieceWhenStartNewIsFalse) {
   EXPECT_EQ(pp.pick(2, 4, false, true).size(), 4u);  // allowed again: a new piece
   EXPECT_EQ(pp.check_invariants(), "");
 }
+
+// free_blocks_in_progress(): blocks of started pieces nobody is asked for — what a peer that
+// cannot supply them would be waiting on (the session's one-piece fallback looks at it).
+TEST(Order, FreeBlocksInProgressCountsOnlyUnaskedBlocksOfStartedPieces) {
+  auto pp = make_picker("5555");  // 4 blocks a piece
+  add_peer_bits(pp, 2, "*");
+  EXPECT_EQ(pp.free_blocks_in_progress(), 0u);  // nothing started: free blocks elsewhere
+  auto a = pp.pick(2, 3, false);                // 3 of one piece's 4 blocks
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(pp.free_blocks_in_progress(), 1u);
+  pp.on_block(2, a[0]);
+  EXPECT_EQ(pp.free_blocks_in_progress(), 1u);  // received is not free
+  ASSERT_EQ(pp.pick(2, 1, false, false).size(), 1u);
+  EXPECT_EQ(pp.free_blocks_in_progress(), 0u);  // all asked for: nothing to wait on
+  pp.remove_peer(2);                            // its requests are released
+  EXPECT_EQ(pp.free_blocks_in_progress(), 3u);
+  EXPECT_EQ(pp.check_invariants(), "");
+}
+
+// One call with room for many blocks starts no more pieces than the caller has buffers for.
+TEST(Order, MaxNewPiecesCapsThePiecesOneCallStarts) {
+  auto pp = make_picker("55555555");  // 8 pieces of 4 blocks
+  add_peer_bits(pp, 2, "*");
+  auto a = pp.pick(2, 100, false, true, 2);
+  EXPECT_EQ(a.size(), 8u);
+  EXPECT_EQ(pieces_of(a).size(), 2u);
+  EXPECT_EQ(pp.pieces_in_progress(), 2u);
+  EXPECT_EQ(pp.pick(2, 100, false, true, 0).size(), 0u);  // none to start, none partial
+  auto b = pp.pick(2, 100, false);                          // no cap: the rest
+  EXPECT_EQ(b.size(), 24u);
+  EXPECT_EQ(pp.pieces_in_progress(), 8u);
+  EXPECT_EQ(pp.check_invariants(), "");
+}
