@@ -259,6 +259,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::vector<std::function<void()>> save_waiters_;
   // Whole pieces recently read for uploads (8 MiB at most, shared with the disk threads).
   std::shared_ptr<piece_cache> read_cache_ = std::make_shared<piece_cache>(8u << 20);
+  std::shared_ptr<buffer_recycler> read_recycler_ = std::make_shared<buffer_recycler>(8u << 20);
   std::set<std::uint32_t> reading_;  // pieces being read into the cache for uploads
   // Bytes of all read buffers alive. A queued block keeps its whole cached piece alive; past
   // max_pinned_bytes (torrent_upload.cpp) blocks are copied out instead, so a peer asking one

@@ -89,10 +89,11 @@ void torrent::resolve_requests(peer_entry& p) {
       auto storage = storage_;
       auto cache = read_cache_;
       auto live = read_bytes_live_;
+      auto recycler = read_recycler_;
       auto piece = s.req.index;
       on_disk(
           [=] {
-            auto fresh = std::make_shared<read_buffer>(piece_size, live);
+            auto fresh = std::make_shared<read_buffer>(piece_size, live, recycler);
             piece_cache::piece_data data;
             if (storage->read(piece, 0, fresh->span())) {
               cache->put(piece, fresh);
