@@ -165,8 +165,7 @@ class piece_picker {
   void pick_partials(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
   void pick_rarest(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
   void pick_sequential(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
-  void pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max, bool start_new,
-                         std::vector<block>& out);
+  void pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max, std::vector<block>& out);
   void pick_endgame(peer_key peer, peer_entry& p, std::size_t max, bool choked,
                     std::vector<block>& out);
   bool requested_by(const downloading_piece& d, std::uint32_t index, peer_key peer) const;

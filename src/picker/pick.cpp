@@ -23,7 +23,7 @@ std::vector<block> piece_picker::pick(peer_key peer, std::size_t max_blocks, boo
   // Nothing we lack at this peer: skip the walks below, which would find nothing.
   if (max_blocks == 0 || complete() || (!p.seed && p.lacking == 0)) return out;
   if (peer_choking_us) {
-    pick_allowed_fast(peer, p, max_blocks, start_new, out);
+    pick_allowed_fast(peer, p, max_blocks, out);
   } else {
     pick_partials(peer, p, max_blocks, out);
     if (new_pieces_left_ > 0 && out.size() < max_blocks && free_blocks_ > 0) {
@@ -116,7 +116,7 @@ void piece_picker::pick_sequential(peer_key peer, peer_entry& p, std::size_t max
   }
 }
 
-void piece_picker::pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max, bool start_new,
+void piece_picker::pick_allowed_fast(peer_key peer, peer_entry& p, std::size_t max,
                                      std::vector<block>& out) {
   for (std::uint32_t piece : p.allowed_fast) {
     if (state_[piece] == piece_state::have || state_[piece] == piece_state::complete) continue;
