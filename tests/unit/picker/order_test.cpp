@@ -223,7 +223,7 @@ TEST(Order, MaxNewPiecesCapsThePiecesOneCallStarts) {
   EXPECT_EQ(pieces_of(a).size(), 2u);
   EXPECT_EQ(pp.pieces_in_progress(), 2u);
   EXPECT_EQ(pp.pick(2, 100, false, true, 0).size(), 0u);  // none to start, none partial
-  auto b = pp.pick(2, 100, false);                          // no cap: the rest
+  auto b = pp.pick(2, 100, false);                        // no cap: the rest
   EXPECT_EQ(b.size(), 24u);
   EXPECT_EQ(pp.pieces_in_progress(), 8u);
   EXPECT_EQ(pp.check_invariants(), "");
