@@ -51,7 +51,7 @@ void torrent::fill_requests(peer_entry& p) {
   auto blocks = picker_.pick(p.key, room, choked, start_new,
                              start_new ? piece_buffer_limit() - in_progress : 0);
   if (blocks.empty() && !start_new && picker_.free_blocks_in_progress() > 0 &&
-      picker_.pieces_in_progress() < piece_buffer_limit() + peers_.size()) {
+      in_progress < piece_buffer_limit() + peers_.size()) {
     // Pieces in progress still need blocks this peer cannot give (it lacks them; their
     // senders may have left): one piece of its own, or it idles, and if every peer is in that
     // position the download stops. Each peer then works on that piece, so this adds at most

@@ -170,9 +170,9 @@ unique_fd open_direct_writer(const fs::path& root, std::span<const std::string> 
   const int flags = O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
   unique_fd direct = open_beneath(root, components, flags, 0);
   if (!direct) {
-    auto dir = open_parent(root, components, false);
-    if (!dir) return {};
-    direct = unique_fd(::openat(dir->get(), components.back().c_str(), flags));
+    auto walked = walk_and_open(root, components, false, flags, 0, join_path(root, components));
+    if (!walked) return {};
+    direct = std::move(*walked);
   }
   struct stat a {
   }, b{};
@@ -183,22 +183,27 @@ unique_fd open_direct_writer(const fs::path& root, std::span<const std::string> 
   return direct;
 }
 
-bool file_absent(const fs::path& root, std::span<const std::string> components) {
+namespace {
+
+// lstat of root/components..., the directories walked without following links: 0 with `st`
+// filled, ENOENT when the file or a directory on the way is absent, another errno otherwise.
+int stat_beneath(const fs::path& root, std::span<const std::string> components, struct stat& st) {
   auto dir = open_parent(root, components, false);
-  if (!dir) return dir.error().kind == error_kind::missing;  // no directory: no file in it
+  if (!dir) return dir.error().kind == error_kind::missing ? ENOENT : EIO;
+  return ::fstatat(dir->get(), components.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? 0
+                                                                                         : errno;
+}
+
+}  // namespace
+
+bool file_absent(const fs::path& root, std::span<const std::string> components) {
   struct stat st {};
-  return ::fstatat(dir->get(), components.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 &&
-         errno == ENOENT;
+  return stat_beneath(root, components, st) == ENOENT;
 }
 
 file_stamp stamp_file(const fs::path& root, std::span<const std::string> components) {
-  auto dir = open_parent(root, components, false);
-  if (!dir) return {};
   struct stat st {};
-  if (::fstatat(dir->get(), components.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-      !S_ISREG(st.st_mode)) {
-    return {};
-  }
+  if (stat_beneath(root, components, st) != 0 || !S_ISREG(st.st_mode)) return {};
   return {st.st_size, std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
