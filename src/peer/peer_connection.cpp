@@ -1,5 +1,7 @@
 #include "peer_connection.hpp"
 
+#include <limits>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -16,7 +18,22 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_queued_bytes = 16u << 20;
-constexpr std::size_t read_size = 64 * 1024;  // per read after the handshake
+// Bytes asked of the socket per read after the handshake: 64 KiB, doubled up to 512 KiB while
+// reads come back full. A fast sender then costs a quarter of the reads, wake-ups and
+// decoder compactions per byte (the partial block at the end of each read is moved to the
+// front); a slow one keeps the small buffer.
+constexpr std::size_t min_read_size = 64 * 1024;
+constexpr std::size_t max_read_size = 512 * 1024;
+
+// asio::async_write's default (transfer_all) hands the socket at most 64 KiB per write_some
+// and goes back through the scheduler between two: 16 syscalls and 16 reactor polls per MiB
+// (a seeder at 500 MiB/s made 17 000 of each per GiB). This one gives each write_some all
+// that is left (asio still caps one call at 64 buffers), and stops at the first error.
+struct transfer_all_at_once {
+  std::size_t operator()(const boost::system::error_code& ec, std::size_t) const {
+    return ec ? 0 : std::numeric_limits<std::size_t>::max();
+  }
+};
 
 std::string endpoint_name(const tcp::endpoint& e) {
   if (e.address().is_v6()) return fmt::format("[{}]:{}", e.address().to_string(), e.port());
@@ -380,6 +397,7 @@ bool peer_connection::handle_message(const wire::message& m) {
 }
 
 asio::awaitable<void> peer_connection::read_loop() {
+  std::size_t read_size = min_read_size;
   for (;;) {
     // Drain what is buffered first: the handshake read may have brought messages along.
     for (;;) {
@@ -396,6 +414,7 @@ asio::awaitable<void> peer_connection::read_loop() {
     auto [ec, n] =
         co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), tuple_awaitable);
     decoder_.commit(ec ? 0 : n);
+    if (!ec && n == room.size() && read_size < max_read_size) read_size *= 2;
     if (!open_) co_return;
     if (ec == asio::error::eof) {
       end("peer closed the connection");
@@ -433,7 +452,8 @@ asio::awaitable<void> peer_connection::write_loop() {
     // written, so the socket never waits for the torrent between writes.
     if (on_drained) on_drained(*this);
     if (!open_) co_return;
-    auto [ec, n] = co_await asio::async_write(socket_, buffers, tuple_awaitable);
+    auto [ec, n] =
+        co_await asio::async_write(socket_, buffers, transfer_all_at_once{}, tuple_awaitable);
     writing_ = false;
     sending.clear();
     if (!open_) co_return;

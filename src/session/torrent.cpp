@@ -430,11 +430,8 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
         rejected = true;
       }
     }
-    auto& ready = p.ready;
-    auto gone = std::remove_if(ready.begin(), ready.end(),
-                               [&](const ready_block& entry) { return same(entry.req); });
-    rejected = rejected || gone != ready.end();
-    ready.erase(gone, ready.end());
+    if (p.drop_ready_if([&](const ready_block& entry) { return same(entry.req); }) > 0)
+      rejected = true;
     if (rejected && p.conn->fast_enabled())
       p.conn->send(wire::reject_request{c->index, c->offset, c->length});
   }

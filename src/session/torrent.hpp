@@ -2,6 +2,7 @@
 // choker) to the peer connections, the disk pool and the trackers.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -114,6 +115,35 @@ class torrent : public std::enable_shared_from_this<torrent> {
     std::vector<outstanding> requests;  // ours to them
     std::deque<pending_read> serving;   // theirs to us, waiting for their data or the socket
     std::deque<ready_block> ready;      // data in hand, next to send (bounded, see pump_uploads)
+    // resolve_requests runs once per block sent: it starts where it stopped (the first
+    // `serving_seen` requests, `serving_seen_bytes` long, have their data or a read under way)
+    // instead of walking the queue each time. Change `serving`/`ready` through these only.
+    std::size_t ready_bytes = 0;
+    std::size_t serving_seen = 0, serving_seen_bytes = 0;
+    void pop_serving() {
+      if (serving_seen > 0) {
+        --serving_seen;
+        serving_seen_bytes -= serving.front().req.length;
+      }
+      serving.pop_front();
+    }
+    void push_ready(ready_block b) {
+      ready_bytes += b.req.length;
+      ready.push_back(std::move(b));
+    }
+    void pop_ready() {
+      ready_bytes -= ready.front().req.length;
+      ready.pop_front();
+    }
+    template <class Pred>
+    std::size_t drop_ready_if(Pred pred) {  // keeps the order of the others; returns the count
+      auto keep = std::stable_partition(ready.begin(), ready.end(),
+                                        [&](const ready_block& b) { return !pred(b); });
+      auto n = static_cast<std::size_t>(ready.end() - keep);
+      for (auto it = keep; it != ready.end(); ++it) ready_bytes -= it->req.length;
+      ready.erase(keep, ready.end());
+      return n;
+    }
     std::uint32_t reqq = 250;
     bool snubbed = false;
     // Abuse counters (see on_request, on_block): requests refused in a row, and blocks it

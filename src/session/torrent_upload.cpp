@@ -55,23 +55,28 @@ void torrent::on_request(peer_entry& p, const wire::request& r) {
 void torrent::resolve_requests(peer_entry& p) {
   // The window: requests whose data we look up or read ahead of the socket. About one send
   // queue's worth, so the disk stays ahead of the network without pinning much memory.
-  std::size_t window = 0;
-  for (const auto& b : p.ready) window += b.req.length;
-  if (window >= max_send_queue / 2 && !p.serving.empty() && !p.serving.front().cancelled) {
+  if (p.ready_bytes >= max_send_queue / 2 && !p.serving.empty() && !p.serving.front().cancelled) {
     return;  // enough in hand; called again as blocks leave
   }
-  for (auto& s : p.serving) {
-    if (window >= max_send_queue) break;
-    if (s.cancelled || s.data || s.failed || s.reading) {
-      window += s.req.length;
-      continue;
-    }
-    auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(s.req.index));
+  std::size_t window = p.ready_bytes + p.serving_seen_bytes;
+  // A run of requests for one piece (the usual case) looks the cache up once.
+  piece_cache::piece_data last_whole;
+  std::uint32_t last_piece = 0;
+  while (p.serving_seen < p.serving.size() && window < max_send_queue) {
+    auto& s = p.serving[p.serving_seen];
+    ++p.serving_seen;
+    p.serving_seen_bytes += s.req.length;
     window += s.req.length;
+    if (s.cancelled || s.data || s.failed || s.reading) continue;
+    auto piece_size = static_cast<std::size_t>(params_.torrent.piece_size(s.req.index));
     if (piece_size <= max_cached_piece) {
       // Whole pieces are cached when small enough that reading one for a single block is
       // cheap; peers ask for a piece block after block, so one read serves them all.
-      if (auto whole = read_cache_->get(s.req.index)) {
+      auto whole =
+          last_whole && last_piece == s.req.index ? last_whole : read_cache_->get(s.req.index);
+      if (whole) {
+        last_whole = whole;
+        last_piece = s.req.index;
         if (read_bytes_live_->load(std::memory_order_relaxed) > max_pinned_bytes &&
             s.req.offset + std::size_t{s.req.length} <= whole->size()) {
           // Many pieces are held by queued blocks already: this block gets its own copy.
@@ -85,7 +90,8 @@ void torrent::resolve_requests(peer_entry& p) {
         }
         continue;
       }
-      if (!reading_.insert(s.req.index).second) continue;  // being read: piece_read fills it
+      // Being read already: piece_read fills this request too.
+      if (!reading_.insert(s.req.index).second) continue;
       auto storage = storage_;
       auto cache = read_cache_;
       auto live = read_bytes_live_;
@@ -140,7 +146,7 @@ void torrent::resolve_requests(peer_entry& p) {
   while (!p.serving.empty()) {
     auto& s = p.serving.front();
     if (s.cancelled) {  // its reject went out with the cancel
-      p.serving.pop_front();
+      p.pop_serving();
       continue;
     }
     // The codec bounds offset + length by the piece size; checked again here.
@@ -149,12 +155,12 @@ void torrent::resolve_requests(peer_entry& p) {
       // BEP 6: every request is answered, by the block or by a reject.
       if (p.conn->fast_enabled())
         p.conn->send(wire::reject_request{s.req.index, s.req.offset, s.req.length});
-      p.serving.pop_front();
+      p.pop_serving();
       continue;
     }
     if (!s.data) break;
-    p.ready.push_back({s.req, std::move(s.data), s.at});
-    p.serving.pop_front();
+    p.push_ready({s.req, std::move(s.data), s.at});
+    p.pop_serving();
   }
 }
 
@@ -185,13 +191,14 @@ bool torrent::send_one_upload(peer_entry& p, steady::time_point now) {
     // Choked since the request: BEP 6 peers get an explicit reject (except for allowed-fast
     // pieces, which are still served), others just lose it.
     bool fast = p.conn->fast_enabled();
-    auto keep = std::stable_partition(p.ready.begin(), p.ready.end(), [&](const ready_block& b) {
-      return fast && allowed_while_choked(p.allowed_fast, b.req.index);
-    });
-    for (auto it = keep; it != p.ready.end(); ++it) {
-      if (fast) p.conn->send(wire::reject_request{it->req.index, it->req.offset, it->req.length});
+    auto dropped = [&](const ready_block& b) {
+      return !fast || !allowed_while_choked(p.allowed_fast, b.req.index);
+    };
+    if (fast) {
+      for (const auto& b : p.ready)
+        if (dropped(b)) p.conn->send(wire::reject_request{b.req.index, b.req.offset, b.req.length});
     }
-    p.ready.erase(keep, p.ready.end());
+    p.drop_ready_if(dropped);
     if (p.ready.empty()) return false;
   }
   const ready_block& b = p.ready.front();
@@ -203,7 +210,7 @@ bool torrent::send_one_upload(peer_entry& p, steady::time_point now) {
   p.up.add(n, now);
   total_up_.add(n, now);
   uploaded_ += static_cast<std::int64_t>(n);
-  p.ready.pop_front();
+  p.pop_ready();
   return true;
 }
 

@@ -47,6 +47,19 @@ def allowed_fast_set(ip, info_hash, num_pieces, k):
     return a
 
 
+def torrent_content(sample):
+    """The torrent's bytes, its files concatenated in the info dict's order."""
+    meta, _ = peers.bdecode(peers.info_bytes(sample.torrent_bytes))
+    root = os.path.join(sample.save_path, sample.name)
+    paths = ([os.path.join(root, *(c.decode() for c in f[b"path"])) for f in meta[b"files"]]
+             if b"files" in meta else [root])
+    out = b""
+    for path in paths:
+        with open(path, "rb") as f:
+            out += f.read()
+    return out
+
+
 class Wire:
     def __init__(self, port, info_hash, reserved):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -195,6 +208,63 @@ class FastExtensionTest(unittest.TestCase):
         note(f"{len(requests)} requests, {len(cancelled)} cancelled at once: every request "
              f"answered exactly once ({rejected} cancels answered by reject, "
              f"{len(cancelled) - rejected} by the piece already on its way)")
+
+    def test_a_queue_longer_than_the_read_window_is_served_in_order(self):
+        # 479 requests, 5.6 MiB: more than the seeder looks ahead (1 MiB) and queues on the
+        # socket (1 MiB), so requests are taken into its window as blocks leave. The first pass asks every 16 KiB block, the
+        # second every 8 KiB block of pieces 0-59 (other lengths: other requests); the last 40
+        # of the second pass are cancelled at once.
+        content = torrent_content(self.sample)
+        plen = self.sample.piece_length
+        w = self.connect()
+        self.greet(w)
+        w.send(2)  # interested
+        deadline = time.monotonic() + 10
+        while w.message()[0] != 1:
+            self.assertLess(time.monotonic(), deadline, "no unchoke")
+        def blocks(i, size):
+            psize = min(plen, len(content) - i * plen)
+            return [(i, o, min(size, psize - o)) for o in range(0, psize, size)]
+        first = [b for i in range(self.sample.piece_count) for b in blocks(i, BLOCK)]
+        second = [b for i in range(60) for b in blocks(i, BLOCK // 2)]
+        requests = first + second
+        self.assertLessEqual(len(requests), 500, "within the queue the seeder promises (reqq)")
+        self.assertGreater(sum(r[2] for r in requests), 4 << 20)
+        cancelled = second[-40:]
+        # One send: the seeder takes requests and cancels in one read, before any block of
+        # the last 1.3 MiB can have left, so those cancels are answered by rejects.
+        w.s.sendall(b"".join(struct.pack(">IBIII", 13, 6, *r) for r in requests) +
+                    b"".join(struct.pack(">IBIII", 13, 8, *r) for r in cancelled))
+        answers, pieces_in_order = {}, []
+        while len(answers) < len(requests):
+            try:
+                mid, p = w.message()
+            except EOFError:
+                self.fail(f"closed after {len(answers)} answers\n{self.pw.describe()}")
+            if mid == 7:
+                i, o = struct.unpack(">II", p[:8])
+                r = (i, o, len(p) - 8)
+                start = i * plen + o
+                self.assertEqual(p[8:], content[start:start + r[2]], f"data of {r}")
+                pieces_in_order.append(r)
+            elif mid == 16:
+                r = struct.unpack(">III", p)
+            else:
+                continue
+            self.assertIn(r, requests, f"an answer to {r}, never asked")
+            self.assertNotIn(r, answers, f"request {r} answered twice")
+            answers[r] = mid
+        self.assertEqual([m for m, _ in w.messages_for(0.5) if m in (7, 16)], [],
+                         "no answer beyond one per request")
+        for r in requests:
+            if r not in cancelled:
+                self.assertEqual(answers[r], 7, f"{r} was not cancelled: served")
+        self.assertEqual(pieces_in_order, [r for r in requests if r in pieces_in_order],
+                         "blocks go out in the order asked")
+        rejected = sum(1 for r in cancelled if answers[r] == 16)
+        self.assertGreater(rejected, 0, "cancels of requests not yet sent are rejected")
+        note(f"{len(requests)} requests ({sum(r[2] for r in requests) >> 10} KiB): all served in "
+             f"order with the right bytes; {rejected} of {len(cancelled)} late cancels rejected")
 
     def test_no_fast_messages_without_the_fast_bit(self):
         w = self.connect(EXT_ONLY)
