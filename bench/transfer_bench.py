@@ -23,6 +23,11 @@ Cases (--only, comma-separated; default: all):
   peerwire-peerwire   peerwire seed -> peerwire download
   peerwire-peerwire+dio  the same with --direct-io
   peerwire-lt         peerwire seed -> libtorrent downloader
+  ideal-lt            bench_ideal_seeder (bench/ideal_seeder.cpp: files mapped, one writev per
+                      batch of requests, no other work) -> libtorrent downloader: the fastest a
+                      seeder can feed libtorrent's downloader on this machine, so the ceiling
+                      of the "peerwire seeder -> libtorrent >= 1.2x" target (built by
+                      `make bench` next to the peerwire binary; skipped when absent)
   swarm               one seeder (peerwire, then libtorrent) serving --swarm (8) downloaders
                       at once (half libtorrent, half peerwire) --swarm-size (512M) each, all
                       dialling the seeder: aggregate MiB/s, seeder upload MiB/s, CPU, peak RSS
@@ -76,7 +81,7 @@ import bench_support as bs  # noqa: E402
 from bench_support import GIB, MIB  # noqa: E402
 
 TRANSFER_CASES = ["lt-lt", "lt-peerwire", "lt-peerwire+dio", "lt-aria2", "lt-transmission",
-                  "peerwire-peerwire", "peerwire-peerwire+dio", "peerwire-lt"]
+                  "peerwire-peerwire", "peerwire-peerwire+dio", "peerwire-lt", "ideal-lt"]
 ALL_CASES = ["limits", *TRANSFER_CASES, "swarm", "create", "recheck", "many", "sparse"]
 # Rough expected downloader speeds (MiB/s) on loopback, only to size the hard timeouts
 # (10x the expected time, at least MIN_TIMEOUT s).
@@ -242,6 +247,30 @@ class Bench:
             return sum(t.get("uploaded", 0) for t in reader.latest.values())
         p.uploaded = uploaded
         p.connect = None
+        return p
+
+    def ideal_seeder(self, lay, timeout=60):
+        exe = os.path.join(os.path.dirname(os.path.dirname(self.pw)), "bench",
+                           "bench_ideal_seeder")
+        if not os.access(exe, os.X_OK):
+            raise Skip(f"{exe} not built (make bench builds it)")
+        port_file = os.path.join(self.work, f"ideal-port-{len(self.procs)}")
+        p = self.spawn([exe, lay["torrent"], lay["data"], port_file], "ideal-seeder")
+        p.kind = "ideal"
+
+        def ready():
+            try:
+                with open(port_file) as f:
+                    p.port = int(f.read())
+                return True
+            except (OSError, ValueError):
+                return False
+        if not bs.wait_until(ready, timeout, 0.02, alive=p.running) or \
+                not bs.wait_until(lambda: bs.port_listening(p.port), 10):
+            p.stop()
+            raise RuntimeError(f"ideal seeder not listening\n{p.describe()}")
+        p.startup = time.monotonic() - p.t_spawn
+        p.connect, p.uploaded = None, lambda: None
         return p
 
     def stop_seeder(self, p):
@@ -434,9 +463,13 @@ class Bench:
             for kind in sorted({p.split("-")[0] for p in pairs}):
                 try:
                     seeders[kind] = self.lt_seeder(lay) if kind == "lt" else \
+                        self.ideal_seeder(lay) if kind == "ideal" else \
                         self.pw_seeder([lay["torrent"]], lay["data"])
                     self.say(f"   {kind} seeder ready in {seeders[kind].startup:.1f}s "
                              f"(port {seeders[kind].port})")
+                except Skip as e:
+                    res.setdefault(f"{kind}-lt", []).append(e)
+                    self.say(f"   {kind} seeder: skipped ({e})")
                 except Exception as e:  # noqa: BLE001
                     self.fail(f"{layout}: {kind} seeder", e)
             for r in range(self.a.runs):
@@ -985,7 +1018,8 @@ def targets(b):
                 out.append((text + tag, "n/a", None))
             else:
                 r = x / y
-                out.append((text + tag, f"{r:.2f}{unit} ({x:.0f} / {y:.0f})", r >= goal))
+                out.append((text + tag, f"{r:.2f}{unit} ({x:.0f} / {y:.0f})",
+                            r >= goal if goal is not None else None))
         ratio(pp, ll, 1.5, "peerwire→peerwire ≥ 1.5× lt→lt")
         if limit:
             if pp is None:
@@ -996,6 +1030,11 @@ def targets(b):
                             pp >= 0.7 * limit))
         ratio(lp, ll, 1.0, "lt seeder→peerwire ≥ 1.0× lt→lt")
         ratio(pl, ll, 1.2, "peerwire seeder→lt ≥ 1.2× lt seeder→lt")
+        il = med(pairs.get("ideal-lt"), "mibps")
+        if il is not None:
+            ratio(il, ll, None, "ideal seeder→lt vs lt seeder→lt: the ceiling of the 1.2× target "
+                  "(informational)")
+            ratio(pl, il, None, "peerwire seeder→lt vs ideal seeder→lt (informational)")
         cl = med(pairs.get("lt-lt"), "cpu_per_gib")
         for case, how in (("lt-peerwire", ""), ("lt-peerwire+dio", ", --direct-io")):
             cp = med(pairs.get(case), "cpu_per_gib")
