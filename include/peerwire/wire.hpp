@@ -5,6 +5,7 @@
 // reason. Encoders append to a caller-provided buffer.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -149,6 +150,10 @@ void encode(const unknown_message& m, std::vector<std::uint8_t>& out);
 // can be sent from the disk buffer without copying (scatter-gather write).
 void encode_piece_header(std::uint32_t index, std::uint32_t offset, std::uint32_t length,
                          std::vector<std::uint8_t>& out);
+// The same header as a value: a seeder queues one per block sent, without an allocation.
+inline constexpr std::size_t piece_header_size = 13;
+std::array<std::uint8_t, piece_header_size> piece_header(std::uint32_t index, std::uint32_t offset,
+                                                         std::uint32_t length);
 
 // Decoder ---------------------------------------------------------------------------------
 

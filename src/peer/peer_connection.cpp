@@ -112,9 +112,9 @@ void peer_connection::send(const wire::message& m) {
   if (!open_) return;
   state_.on_send(m);
   if (trace_) trace(true, wire::describe(m, state_.piece_count()));  // formatting costs
-  // Appended to the last entry unless that one ends with a block: one buffer for a run of
+  // Appended to the last entry unless that one is a piece message: one buffer for a run of
   // small messages (a burst of requests or haves is one write, not one per message).
-  if (queue_.empty() || !queue_.back().block.empty()) queue_.emplace_back();
+  if (queue_.empty() || queue_.back().piece) queue_.emplace_back();
   auto& bytes = queue_.back().bytes;
   std::size_t before = bytes.size();
   wire::encode(m, bytes);
@@ -128,13 +128,12 @@ void peer_connection::send_piece(std::uint32_t index, std::uint32_t offset,
   wire::piece m{index, offset, block};
   state_.on_send(m);
   if (trace_) trace(true, wire::describe(m, state_.piece_count()));
-  send_entry o;
-  wire::encode_piece_header(index, offset, static_cast<std::uint32_t>(block.size()), o.bytes);
+  auto& o = queue_.emplace_back();
+  o.piece = true;
+  o.head = wire::piece_header(index, offset, static_cast<std::uint32_t>(block.size()));
   o.block = block;
   o.owner = std::move(owner);
-  std::size_t n = o.bytes.size() + block.size();
-  queue_.push_back(std::move(o));
-  queue_bytes(n);
+  queue_bytes(o.head.size() + block.size());
 }
 
 asio::awaitable<void> peer_connection::run() {
@@ -445,8 +444,12 @@ asio::awaitable<void> peer_connection::write_loop() {
     queued_bytes_ = 0;
     buffers.clear();
     for (const auto& o : sending) {
-      if (!o.bytes.empty()) buffers.push_back(asio::buffer(o.bytes));
-      if (!o.block.empty()) buffers.push_back(asio::buffer(o.block.data(), o.block.size()));
+      if (o.piece) {
+        buffers.push_back(asio::buffer(o.head));
+        if (!o.block.empty()) buffers.push_back(asio::buffer(o.block.data(), o.block.size()));
+      } else if (!o.bytes.empty()) {
+        buffers.push_back(asio::buffer(o.bytes));
+      }
     }
     writing_ = true;
     write_started_ = steady::now();

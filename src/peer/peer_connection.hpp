@@ -3,6 +3,7 @@
 // protocol rules live in the pure wire/ext code; this file only moves bytes and keeps time.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -164,8 +165,10 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   // What the write loop sends next, in order. Small messages share one entry's bytes; a
   // block sent by send_piece is its own entry, referring to memory `owner` keeps alive.
   struct send_entry {
-    std::vector<std::uint8_t> bytes;      // encoded messages (or a piece message's header)
-    std::span<const std::uint8_t> block;  // then this block, when not empty
+    std::vector<std::uint8_t> bytes;  // encoded messages, unless this is a piece message:
+    bool piece = false;
+    std::array<std::uint8_t, wire::piece_header_size> head{};  // its header (no allocation)
+    std::span<const std::uint8_t> block;                       // and its block
     std::shared_ptr<const void> owner;
   };
   bool queue_bytes(std::size_t n);  // accounts n more queued bytes; false: closed

@@ -87,6 +87,22 @@ void encode_piece_header(std::uint32_t index, std::uint32_t offset, std::uint32_
   put_u32(out, offset);
 }
 
+std::array<std::uint8_t, piece_header_size> piece_header(std::uint32_t index, std::uint32_t offset,
+                                                         std::uint32_t length) {
+  std::array<std::uint8_t, piece_header_size> h{};
+  auto put = [&h](std::size_t at, std::uint32_t v) {
+    h[at] = static_cast<std::uint8_t>(v >> 24);
+    h[at + 1] = static_cast<std::uint8_t>(v >> 16);
+    h[at + 2] = static_cast<std::uint8_t>(v >> 8);
+    h[at + 3] = static_cast<std::uint8_t>(v);
+  };
+  put(0, 9 + length);
+  h[4] = static_cast<std::uint8_t>(message_id::piece);
+  put(5, index);
+  put(9, offset);
+  return h;
+}
+
 void encode(const piece& m, buffer& out) {
   if (m.data.size() > 0xffffffffu) throw std::length_error("wire block too long");
   encode_piece_header(m.index, m.offset, static_cast<std::uint32_t>(m.data.size()), out);

@@ -80,6 +80,13 @@ TEST(MessageCodec, PieceHeaderMatchesFullPieceMessage) {
   bytes header;
   encode_piece_header(3, 996, 4, header);
   EXPECT_EQ(cat(header, block_data), encoded(piece{3, 996, block_data}));
+  auto fixed = piece_header(3, 996, 4);
+  EXPECT_EQ(bytes(fixed.begin(), fixed.end()), header);
+  // Every byte of every field lands where the vector encoder puts it.
+  bytes big;
+  encode_piece_header(0x01020304, 0x05060708, 0x0a0b0c0d, big);
+  auto fixed_big = piece_header(0x01020304, 0x05060708, 0x0a0b0c0d);
+  EXPECT_EQ(bytes(fixed_big.begin(), fixed_big.end()), big);
 }
 
 // The whole stream, fed in every chunk size from 1 byte to all at once, gives the same
