@@ -159,9 +159,18 @@ class DiskPause(pwtest.TempDirCase):
         return st
 
     def assert_stays_paused(self, dl, seconds=1.5):
-        """While paused nothing more is verified or downloaded (beyond blocks already in flight
-        when it paused), and the process keeps running."""
+        """While paused nothing more is verified or downloaded, and the process keeps running.
+        Blocks already on their way when it paused (the seeder's send queue holds up to 1 MiB,
+        and the sockets more) still arrive; under ASan on a busy machine they can take longer
+        than a status interval. So the window starts once `downloaded` has settled: two status
+        lines 0.2 s apart that agree, within 10 s (a download that never stops fails below)."""
         first = dl.next_status()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            nxt = dl.next_status()
+            if nxt["downloaded"] == first["downloaded"]:
+                break
+            first = nxt
         time.sleep(seconds)
         later = dl.next_status()
         self.assertTrue(dl.alive(), "the download exited while paused")
