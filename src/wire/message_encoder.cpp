@@ -80,15 +80,10 @@ void encode(const request& m, buffer& out) {
   put_block(out, message_id::request, m.index, m.offset, m.length);
 }
 
-void encode_piece_header(std::uint32_t index, std::uint32_t offset, std::uint32_t length,
-                         buffer& out) {
-  put_header(out, message_id::piece, std::size_t{8} + length);
-  put_u32(out, index);
-  put_u32(out, offset);
-}
-
 std::array<std::uint8_t, piece_header_size> piece_header(std::uint32_t index, std::uint32_t offset,
                                                          std::uint32_t length) {
+  // The same bound as put_header's: 8 bytes of index and offset, then the block.
+  if (length > 0xfffffffeu - 8) throw std::length_error("wire message too long");
   std::array<std::uint8_t, piece_header_size> h{};
   auto put = [&h](std::size_t at, std::uint32_t v) {
     h[at] = static_cast<std::uint8_t>(v >> 24);
@@ -101,6 +96,12 @@ std::array<std::uint8_t, piece_header_size> piece_header(std::uint32_t index, st
   put(5, index);
   put(9, offset);
   return h;
+}
+
+void encode_piece_header(std::uint32_t index, std::uint32_t offset, std::uint32_t length,
+                         buffer& out) {
+  auto h = piece_header(index, offset, length);
+  out.insert(out.end(), h.begin(), h.end());
 }
 
 void encode(const piece& m, buffer& out) {
