@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "peerwire/metainfo.hpp"
+#include "peerwire/wire.hpp"
 
 namespace {
 
@@ -70,13 +72,6 @@ std::uint32_t get_u32(const std::uint8_t* p) {
          p[3];
 }
 
-void put_u32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-
 // Appends iovecs for torrent bytes [at, at + len), which may span files.
 void add_range(const std::vector<mapped_file>& files, std::int64_t at, std::int64_t len,
                std::vector<iovec>& out) {
@@ -99,35 +94,34 @@ void serve(int s, const peerwire::metainfo& m, const std::vector<mapped_file>& f
   const auto& ih = m.hash.v1->bytes;
   if (!read_exactly(s, theirs, sizeof theirs) || !std::equal(ih.begin(), ih.end(), theirs + 28))
     return;
-  std::vector<std::uint8_t> greeting(68);
-  greeting[0] = 19;
-  std::memcpy(&greeting[1], "BitTorrent protocol", 19);
-  std::copy(ih.begin(), ih.end(), greeting.begin() + 28);
-  std::memcpy(&greeting[48], "-PWIDEAL-0000000000-", 20);
+  peerwire::wire::handshake ours;
+  ours.info_hash = ih;
+  const char id[] = "-PWIDEAL-0000000000-";
+  std::copy(id, id + ours.id.size(), ours.id.begin());
+  std::vector<std::uint8_t> greeting;
+  peerwire::wire::encode_handshake(ours, greeting);
   std::size_t pieces = m.piece_count();
   std::vector<std::uint8_t> bits((pieces + 7) / 8, 0xff);
   if (pieces % 8) bits.back() = static_cast<std::uint8_t>(0xff << (8 - pieces % 8));
-  std::uint8_t head[5];
-  put_u32(head, static_cast<std::uint32_t>(1 + bits.size()));
-  head[4] = 5;  // bitfield
-  greeting.insert(greeting.end(), head, head + 5);
-  greeting.insert(greeting.end(), bits.begin(), bits.end());
-  const std::uint8_t unchoke[5] = {0, 0, 0, 1, 1};
-  greeting.insert(greeting.end(), unchoke, unchoke + 5);
+  peerwire::wire::encode(peerwire::wire::bitfield{bits}, greeting);
+  peerwire::wire::encode(peerwire::wire::unchoke{}, greeting);
   iovec g{greeting.data(), greeting.size()};
   if (!write_all(s, &g, 1)) return;
 
   std::vector<std::uint8_t> in(1 << 20);
   std::size_t have = 0;
-  std::vector<std::uint8_t> headers;
+  struct block {
+    std::uint32_t piece, begin, length;
+  };
+  std::vector<block> blocks;
+  std::vector<std::array<std::uint8_t, peerwire::wire::piece_header_size>> headers;
   std::vector<iovec> out;
   for (;;) {
     ssize_t r = read(s, in.data() + have, in.size() - have);
     if (r <= 0) return;
     have += static_cast<std::size_t>(r);
     std::size_t pos = 0;
-    std::vector<std::pair<std::int64_t, std::uint32_t>> blocks;  // (torrent offset, length)
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> where;  // (piece, offset)
+    blocks.clear();
     while (have - pos >= 4) {
       std::uint32_t len = get_u32(&in[pos]);
       if (len > in.size() - 4) return;  // not a peer this instrument serves
@@ -137,24 +131,20 @@ void serve(int s, const peerwire::metainfo& m, const std::vector<mapped_file>& f
                       length = get_u32(&in[pos + 13]);
         if (piece < pieces && length <= (1u << 17) &&
             std::int64_t{begin} + length <= m.piece_size(piece)) {
-          blocks.emplace_back(std::int64_t{piece} * m.piece_length + begin, length);
-          where.emplace_back(piece, begin);
+          blocks.push_back({piece, begin, length});
         }
       }
       pos += 4 + std::size_t{len};
     }
     std::memmove(in.data(), in.data() + pos, have - pos);
     have -= pos;
-    headers.resize(blocks.size() * 13);
+    headers.resize(blocks.size());  // before `out` points into it
     out.clear();
     for (std::size_t i = 0; i < blocks.size(); ++i) {
-      std::uint8_t* h = &headers[i * 13];
-      put_u32(h, 9 + blocks[i].second);
-      h[4] = 7;  // piece
-      put_u32(h + 5, where[i].first);
-      put_u32(h + 9, where[i].second);
-      out.push_back({h, 13});
-      add_range(files, blocks[i].first, blocks[i].second, out);
+      const auto& b = blocks[i];
+      headers[i] = peerwire::wire::piece_header(b.piece, b.begin, b.length);
+      out.push_back({headers[i].data(), headers[i].size()});
+      add_range(files, std::int64_t{b.piece} * m.piece_length + b.begin, b.length, out);
     }
     if (!out.empty() && !write_all(s, out.data(), out.size())) return;
   }

@@ -211,9 +211,9 @@ class FastExtensionTest(unittest.TestCase):
 
     def test_a_queue_longer_than_the_read_window_is_served_in_order(self):
         # 479 requests, 5.6 MiB: more than the seeder looks ahead (1 MiB) and queues on the
-        # socket (1 MiB), so requests are taken into its window as blocks leave. The first pass asks every 16 KiB block, the
-        # second every 8 KiB block of pieces 0-59 (other lengths: other requests); the last 40
-        # of the second pass are cancelled at once.
+        # socket (1 MiB), so requests are taken into its window as blocks leave. The first
+        # pass asks every 16 KiB block, the second every 8 KiB block of pieces 0-59 (other
+        # lengths: other requests); the last 40 of the second pass are cancelled at once.
         content = torrent_content(self.sample)
         plen = self.sample.piece_length
         w = self.connect()
