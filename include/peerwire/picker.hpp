@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -143,7 +144,9 @@ class piece_picker {
     std::uint32_t lacking = 0;        // pieces in bits that we do not have
     bool seed = false;
     std::vector<std::uint32_t> allowed_fast;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> requests;  // (piece, block index)
+    // (piece, block index), oldest first; answers mostly come in that order, so the one
+    // forgotten is usually the front: O(1) in a deque, a move of up to 500 in a vector.
+    std::deque<std::pair<std::uint32_t, std::uint32_t>> requests;
   };
 
   // availability buckets (availability.cpp)

@@ -112,9 +112,11 @@ class torrent : public std::enable_shared_from_this<torrent> {
     picker::peer_key key = 0;
     choker::rate_meter down, up;
     steady::time_point connected_at, last_block;
-    std::vector<outstanding> requests;  // ours to them
-    std::deque<pending_read> serving;   // theirs to us, waiting for their data or the socket
-    std::deque<ready_block> ready;      // data in hand, next to send (bounded, see pump_uploads)
+    // Ours to them, in the order sent. Peers answer mostly in that order, so an arriving block
+    // is usually the front one: a deque erases it in O(1) where a vector moved up to 500.
+    std::deque<outstanding> requests;
+    std::deque<pending_read> serving;  // theirs to us, waiting for their data or the socket
+    std::deque<ready_block> ready;     // data in hand, next to send (bounded, see pump_uploads)
     // resolve_requests runs once per block sent: it starts where it stopped (the first
     // `serving_seen` requests, `serving_seen_bytes` long, have their data or a read under way)
     // instead of walking the queue each time. Change `serving`/`ready` through these only.
