@@ -241,6 +241,7 @@ int run_download(const download_cli_options& opt) {
   settings.download_limit = *down;
   settings.announce_to_all_tiers = opt.announce_all_tiers;
   settings.direct_io = opt.direct_io;
+  settings.preallocate = opt.preallocate;
   settings.udp_tracker_timeout =
       std::chrono::milliseconds(static_cast<long>(opt.udp_tracker_timeout * 1000));
   settings.pex_interval = std::chrono::seconds(std::max(1, opt.pex_interval));

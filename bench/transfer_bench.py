@@ -20,6 +20,8 @@ Cases (--only, comma-separated; default: all):
   lt-transmission     libtorrent seeder -> transmission-cli (the seeder dials it: Transmission
                       never dials loopback peers)
   lt-peerwire+dio     the same with `peerwire download --direct-io` (O_DIRECT writes)
+  lt-peerwire+prealloc  the same with `peerwire download --preallocate` (files allocated in
+                      full when created; libtorrent's downloader keeps its default sparse files)
   peerwire-peerwire   peerwire seed -> peerwire download
   peerwire-peerwire+dio  the same with --direct-io
   peerwire-lt         peerwire seed -> libtorrent downloader
@@ -80,12 +82,14 @@ sys.path.insert(0, HERE)
 import bench_support as bs  # noqa: E402
 from bench_support import GIB, MIB  # noqa: E402
 
-TRANSFER_CASES = ["lt-lt", "lt-peerwire", "lt-peerwire+dio", "lt-aria2", "lt-transmission",
+TRANSFER_CASES = ["lt-lt", "lt-peerwire", "lt-peerwire+dio", "lt-peerwire+prealloc", "lt-aria2",
+                  "lt-transmission",
                   "peerwire-peerwire", "peerwire-peerwire+dio", "peerwire-lt", "ideal-lt"]
 ALL_CASES = ["limits", *TRANSFER_CASES, "swarm", "create", "recheck", "many", "sparse"]
 # Rough expected downloader speeds (MiB/s) on loopback, only to size the hard timeouts
 # (10x the expected time, at least MIN_TIMEOUT s).
-EXPECTED = {"lt": 300, "peerwire": 300, "peerwire+dio": 300, "aria2": 100, "transmission": 40}
+EXPECTED = {"lt": 300, "peerwire": 300, "peerwire+dio": 300, "peerwire+prealloc": 300,
+            "aria2": 100, "transmission": 40}
 MIN_TIMEOUT = 120
 TRANSMISSION_FLOOR = 20  # s: it gets interested only on its 10 s tick
 
@@ -284,12 +288,14 @@ class Bench:
         completion and returns a run dict."""
         os.makedirs(dl_dir, exist_ok=True)
         size = lay["size"]
-        if client in ("peerwire", "peerwire+dio"):
+        if client in ("peerwire", "peerwire+dio", "peerwire+prealloc"):
             port = bs.free_port()
             p = self.spawn([self.pw, "download", lay["torrent"], "-d", dl_dir, "--peer",
                             f"127.0.0.1:{seeder.port}", "--port", port, "--bind", "127.0.0.1",
                             "--no-seed", "--json", "--status-interval", "1"] +
-                           (["--direct-io"] if client == "peerwire+dio" else []), "pw-download")
+                           (["--direct-io"] if client == "peerwire+dio" else []) +
+                           (["--preallocate"] if client == "peerwire+prealloc" else []),
+                           "pw-download")
 
             def finish(timeout):
                 code = p.wait(timeout)
@@ -1067,7 +1073,8 @@ def targets(b):
                   "(informational)")
             ratio(pl, il, None, "peerwire seeder→lt vs ideal seeder→lt (informational)")
         cl = med(pairs.get("lt-lt"), "cpu_per_gib")
-        for case, how in (("lt-peerwire", ""), ("lt-peerwire+dio", ", --direct-io")):
+        for case, how in (("lt-peerwire", ""), ("lt-peerwire+dio", ", --direct-io"),
+                          ("lt-peerwire+prealloc", ", --preallocate; libtorrent sparse")):
             cp = med(pairs.get(case), "cpu_per_gib")
             text = f"downloader CPU s/GiB ≤ 0.6× libtorrent's (lt seeder{how}){tag}"
             if cl and cp:

@@ -34,6 +34,8 @@ struct session_settings {
   std::size_t piece_memory = 8u << 20;
   // Verified pieces are written with O_DIRECT where aligned (storage_options::direct_writes).
   bool direct_io = false;
+  // Files are allocated in full when created (storage_options::preallocate) instead of sparse.
+  bool preallocate = false;
   std::chrono::seconds resume_interval{30};
   // --trace: every message in and out, "peer -> text" (called on the network thread).
   std::function<void(const std::string& peer, bool outgoing, const std::string& text)> trace;

@@ -131,6 +131,12 @@ struct storage_options {
   // cached, but every write waits for the device. For fast disks; on a filesystem without
   // O_DIRECT (or with a stricter alignment) writes quietly go through the cache.
   bool direct_writes = false;
+  // Allocate each file's blocks when it is created (fallocate, like aria2's
+  // --file-allocation=falloc or libtorrent's storage_mode_allocate) instead of leaving it
+  // sparse: a full disk shows at the first write of a file rather than pieces later, the file
+  // is less fragmented, and writes into allocated blocks cost the filesystem less. The space
+  // is taken at once. On a filesystem without fallocate the file stays sparse (no zero-fill).
+  bool preallocate = false;
 };
 
 struct check_progress {

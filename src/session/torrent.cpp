@@ -129,6 +129,7 @@ void torrent::start() {
   storage::storage_options options;
   options.sync_on_close = !storage::boot_id();  // see save_resume
   options.direct_writes = host_.settings().direct_io;
+  options.preallocate = host_.settings().preallocate;
   auto opened = storage::disk_storage::open(params_.torrent, params_.save_path, options);
   if (!opened) {
     fail(opened.error().message);

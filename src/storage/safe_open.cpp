@@ -159,8 +159,15 @@ storage_result<unique_fd> open_torrent_file(const fs::path& root,
     return make_storage_error(error_kind::unsafe_path,
                               path.string() + " is not a regular file; refusing to use it");
   }
-  if (spec.write && st.st_size != spec.size && ::ftruncate(fd.get(), spec.size) != 0) {
-    return sys_error(errno, "resize", path);
+  if (spec.write && st.st_size != spec.size) {
+    if (spec.preallocate && st.st_size < spec.size) {
+      // Mode 0 allocates [0, size) around the data already there and sets the size. A full
+      // disk is an error now (kind disk_full: the torrent pauses and retries); a filesystem
+      // without fallocate gets the sparse file below.
+      if (::fallocate(fd.get(), 0, 0, spec.size) == 0) return fd;
+      if (errno != EOPNOTSUPP && errno != ENOSYS) return sys_error(errno, "allocate", path);
+    }
+    if (::ftruncate(fd.get(), spec.size) != 0) return sys_error(errno, "resize", path);
   }
   return fd;
 }

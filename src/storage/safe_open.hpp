@@ -39,6 +39,9 @@ struct open_spec {
   bool write = false;       // read-write, creating the file and its directories
   std::int64_t size = 0;    // with write: the file is resized (sparse) to exactly this
   bool executable = false;  // with write: mode 0777 instead of 0666 (before umask) on creation
+  // With write: a file grown to `size` gets its blocks allocated (fallocate) instead of
+  // staying sparse; where the filesystem has no fallocate it is grown sparse all the same.
+  bool preallocate = false;
 };
 
 // Opens root/components... as a regular file. A missing file or directory is an error of kind

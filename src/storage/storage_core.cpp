@@ -23,6 +23,7 @@ storage_core::storage_core(metainfo layout, fs::path root, const storage_options
                                    : options.max_open_files,
              options.sync_on_close),
       direct_writes_(options.direct_writes),
+      preallocate_(options.preallocate),
       empty_created_(new std::atomic<bool>[m_.files.size()]) {
   for (std::size_t i = 0; i < m_.files.size(); ++i) empty_created_[i] = false;
 }
@@ -34,7 +35,8 @@ fs::path storage_core::file_path(std::size_t file) const {
 storage_result<handle_ptr> storage_core::handle(std::size_t file, bool write) {
   const file_entry& f = m_.files[file];
   return cache_.get(file, write, file_path(file).string(), [&]() -> storage_result<opened_file> {
-    auto fd = open_torrent_file(root_, f.path, open_spec{write, f.size, f.executable});
+    auto fd =
+        open_torrent_file(root_, f.path, open_spec{write, f.size, f.executable, preallocate_});
     if (!fd) return fd.error();
     opened_file out{std::move(*fd), {}};
     if (write && direct_writes_ && f.size >= static_cast<std::int64_t>(direct_align)) {

@@ -49,6 +49,7 @@ class storage_core {
   std::filesystem::path root_;
   file_cache cache_;
   bool direct_writes_;
+  bool preallocate_;
   std::unique_ptr<std::atomic<bool>[]> empty_created_;  // per file
 };
 

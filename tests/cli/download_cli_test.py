@@ -245,6 +245,28 @@ class DownloadCliTest(unittest.TestCase):
         note(f"{len(statuses)} status lines + 1 summary, all JSON with the documented keys; "
              f"--no-seed exited 0 after {took:.1f} s (summary says {summary['seconds']:.1f} s)")
 
+    def test_preallocate_allocates_the_file_in_full_at_its_first_write(self):
+        probe = os.path.join(self.dir, "probe")
+        with open(probe, "wb") as f:
+            try:
+                os.posix_fallocate(f.fileno(), 0, 4096)
+            except OSError as e:
+                self.skipTest(f"no fallocate on this filesystem: {e}")
+        slow = self.limited_seeder("1M")
+        d = os.path.join(self.dir, "dl")
+        p = self.proc("download", d, peers=[slow.port], extra=["--no-seed", "--preallocate"],
+                      interval=0.2)
+        st = p.wait_for(lambda s: 0 < s["verified_bytes"] < SIZE, 30, "a piece written")
+        path = os.path.join(d, "sample.bin")
+        allocated = os.stat(path).st_blocks * 512
+        self.assertEqual(os.path.getsize(path), SIZE)
+        self.assertGreaterEqual(allocated, SIZE,
+                                f"only {allocated} bytes allocated with {st['verified_bytes']} "
+                                f"verified: not preallocated")
+        self.assertEqual(p.wait(RUN_TIMEOUT), 0, p.tail())
+        self.assert_identical(d)
+        note(f"{allocated} bytes allocated when {st['verified_bytes']} of {SIZE} were verified")
+
     # ---- plain status lines ------------------------------------------------------------
 
     def test_status_lines_on_stderr_and_sigint_with_no_peer(self):

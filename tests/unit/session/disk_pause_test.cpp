@@ -6,6 +6,7 @@
 
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -46,8 +47,9 @@ result<metainfo> one_file_torrent(const fs::path& root, const std::string& name,
   return parse_metainfo(bencode::encode(bencode::value(bencode::dict{{"info", info}})));
 }
 
-session_settings disk_settings() {
+session_settings disk_settings(bool preallocate = false) {
   session_settings s = local_settings();
+  s.preallocate = preallocate;
   s.disk_retry_interval = 100ms;
   // Bounds what can be in flight when the pause comes (pieces in progress, hence requests)
   // well below the torrent's size, so "stopped downloading" is visible as "stopped short".
@@ -55,8 +57,11 @@ session_settings disk_settings() {
   return s;
 }
 
-// The child's body: returns (exit code, text); 0 = passed.
-std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const fs::path& mnt) {
+// The child's body: returns (exit code, text); 0 = passed. With `preallocate` the leecher
+// allocates its file in full at the first write, which a 64 KiB disk refuses: it pauses before
+// any piece is written.
+std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const fs::path& mnt,
+                                               bool preallocate) {
   using storage_test::child_skip;
   if (::unshare(CLONE_NEWNS) != 0 ||
       ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
@@ -82,7 +87,7 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
           10s))
     return {1, "seeder not seeding"};
 
-  session leecher(disk_settings());
+  session leecher(disk_settings(preallocate));
   if (!leecher.start()) return {1, "leecher did not start"};
   add_torrent_params lp;
   lp.torrent = *m;
@@ -100,8 +105,10 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
   auto paused = state();
   if (paused.error.find("disk is full") == std::string::npos)
     return {1, "pause reason: " + paused.error};
-  // Only pieces that reached the disk count: they fit in 64 KiB.
-  if (paused.verified_bytes > 64 * 1024 || paused.verified_bytes == 0)
+  // Only pieces that reached the disk count: they fit in 64 KiB; with preallocation none
+  // does, since the whole file is allocated before the first piece is written.
+  if (preallocate ? paused.verified_bytes != 0
+                  : paused.verified_bytes > 64 * 1024 || paused.verified_bytes == 0)
     return {1, "verified " + std::to_string(paused.verified_bytes) + " bytes while paused"};
   // Paused means paused. Blocks already on their way when the pause came (requested before
   // it, queued at the seeder or in the sockets: up to the piece memory) may still arrive, and
@@ -140,6 +147,10 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
   seeder.stop();
   if (done.state != torrent_state::finished) return {1, "ended in error: " + done.error};
   if (read_file(mnt / "big.bin") != read_file(seed_dir / "big.bin")) return {1, "data differs"};
+  struct stat st {};
+  if (preallocate &&
+      (::stat((mnt / "big.bin").c_str(), &st) != 0 || st.st_blocks * 512 < std::int64_t{size}))
+    return {1, "the finished file is not allocated in full"};
   return {0, "paused at " + std::to_string(paused.verified_bytes) + " bytes (" + paused.error +
                  "), fetched " + std::to_string(later.downloaded) +
                  " bytes in all before it stopped, completed after the tmpfs grew"};
@@ -147,12 +158,13 @@ std::pair<int, std::string> full_disk_scenario(const fs::path& seed_dir, const f
 
 }  // namespace
 
-TEST(SessionDiskPause, FullDiskPausesThenCompletesWhenSpaceIsAdded) {
+namespace {
+void run_full_disk_scenario(bool preallocate) {
   temp_dir seed_dir{"pw-diskpause-"}, mnt{"pw-diskpause-"};
   auto out = storage_test::run_in_child([&]() -> std::pair<int, std::string> {
     // The child must never unwind into gtest (it would run the rest of the suite twice).
     try {
-      return full_disk_scenario(seed_dir.path, mnt.path);
+      return full_disk_scenario(seed_dir.path, mnt.path, preallocate);
     } catch (const std::exception& e) {
       return {1, std::string("exception: ") + e.what()};
     }
@@ -160,4 +172,13 @@ TEST(SessionDiskPause, FullDiskPausesThenCompletesWhenSpaceIsAdded) {
   if (out.exit_code == storage_test::child_skip) GTEST_SKIP() << out.text;
   EXPECT_EQ(out.exit_code, 0) << out.text;
   std::printf("    %s\n", out.text.c_str());
+}
+}  // namespace
+
+TEST(SessionDiskPause, FullDiskPausesThenCompletesWhenSpaceIsAdded) {
+  run_full_disk_scenario(false);
+}
+
+TEST(SessionDiskPause, PreallocationFindsTheFullDiskBeforeAnyPieceIsWritten) {
+  run_full_disk_scenario(true);
 }

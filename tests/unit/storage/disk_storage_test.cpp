@@ -1,7 +1,11 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -75,6 +79,37 @@ TEST(DiskStorage, FilesAreSparseAndGetTheirFinalSize) {
   EXPECT_LT(st.st_blocks * 512, 1 << 20) << "the untouched part should be a hole";
   // Files no piece has touched yet are not created.
   EXPECT_FALSE(fs::exists(t.path() / "t/small"));
+}
+
+TEST(DiskStorage, PreallocatedFilesGetAllTheirBlocksAndKeepTheirData) {
+  temp_dir t;
+  fs::create_directories(t.path() / "t");
+  {  // Whether this filesystem allocates at all (a sparse file is all it can do otherwise).
+    int fd = ::open((t.path() / "probe").c_str(), O_RDWR | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    int r = ::fallocate(fd, 0, 0, 4096);
+    ::close(fd);
+    if (r != 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) GTEST_SKIP() << "no fallocate here";
+  }
+  auto s = make_sample({{"big", 8 << 20}, {"small", 1000}}, piece);
+  // A partial file from before: its bytes must survive the allocation around them.
+  const std::string head = expected_file(s, 0).substr(0, 4096);
+  std::ofstream(t.path() / "t/big", std::ios::binary) << head;
+  storage_options o;
+  o.preallocate = true;
+  auto d = open_or_die(s, t.path(), o);
+  ASSERT_TRUE(d.write_piece(3, s.piece(3)));
+  struct stat st {};
+  ASSERT_EQ(::stat((t.path() / "t/big").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 8 << 20);
+  EXPECT_GE(st.st_blocks * 512, 8 << 20) << "allocated in full, not sparse";
+  std::vector<std::uint8_t> back(head.size());
+  ASSERT_TRUE(d.read(0, 0, back));
+  EXPECT_EQ(std::string(back.begin(), back.end()), head);
+  EXPECT_FALSE(fs::exists(t.path() / "t/small"));
+  write_all_pieces(d, s);
+  EXPECT_EQ(read_all(t.path() / "t/big"), expected_file(s, 0));
+  EXPECT_EQ(read_all(t.path() / "t/small"), expected_file(s, 1));
 }
 
 TEST(DiskStorage, PaddingIsNeverCreatedAndReadsAsZeros) {
