@@ -78,8 +78,8 @@ struct download_cli_options {
   int pex_interval = 60;       // seconds between PEX messages to a peer (BEP 11: ≥ 60)
   // BEP 12: every tier in parallel instead of tier by tier until one answers.
   bool announce_all_tiers = false;
-  bool direct_io = false;    // write verified pieces past the page cache (O_DIRECT)
-  bool preallocate = false;  // allocate files in full when created (fallocate), not sparse
+  bool direct_io = false;   // write verified pieces past the page cache (O_DIRECT)
+  bool preallocate = true;  // allocate files in full when created (fallocate), not sparse
   // Seconds before the first UDP tracker retransmission (BEP 15; doubles).
   double udp_tracker_timeout = 15;
 };

@@ -103,9 +103,10 @@ int main(int argc, char** argv) {
     cmd->add_flag("--direct-io", download.direct_io,
                   "write verified pieces with O_DIRECT, past the page cache (fast disks: less "
                   "CPU, nothing else evicted from the cache)");
-    cmd->add_flag("--preallocate", download.preallocate,
-                  "allocate each file's disk space in full when it is created (fallocate) "
-                  "instead of sparse: a full disk shows at once, files fragment less");
+    cmd->add_flag("--preallocate,!--no-preallocate", download.preallocate,
+                  "allocate each file's disk space in full when the download creates it "
+                  "(fallocate; the default): a full disk shows at once, files fragment less. "
+                  "--no-preallocate leaves files sparse");
     cmd->add_flag("--announce-all-tiers", download.announce_all_tiers,
                   "announce to every tracker tier in parallel (default: tier by tier until one "
                   "answers)");

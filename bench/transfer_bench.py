@@ -20,8 +20,8 @@ Cases (--only, comma-separated; default: all):
   lt-transmission     libtorrent seeder -> transmission-cli (the seeder dials it: Transmission
                       never dials loopback peers)
   lt-peerwire+dio     the same with `peerwire download --direct-io` (O_DIRECT writes)
-  lt-peerwire+prealloc  the same with `peerwire download --preallocate` (files allocated in
-                      full when created; libtorrent's downloader keeps its default sparse files)
+  lt-peerwire+sparse  the same with `peerwire download --no-preallocate` (sparse files, like
+                      libtorrent's downloader; by default peerwire allocates each file in full)
   peerwire-peerwire   peerwire seed -> peerwire download
   peerwire-peerwire+dio  the same with --direct-io
   peerwire-lt         peerwire seed -> libtorrent downloader
@@ -82,13 +82,13 @@ sys.path.insert(0, HERE)
 import bench_support as bs  # noqa: E402
 from bench_support import GIB, MIB  # noqa: E402
 
-TRANSFER_CASES = ["lt-lt", "lt-peerwire", "lt-peerwire+dio", "lt-peerwire+prealloc", "lt-aria2",
+TRANSFER_CASES = ["lt-lt", "lt-peerwire", "lt-peerwire+dio", "lt-peerwire+sparse", "lt-aria2",
                   "lt-transmission",
                   "peerwire-peerwire", "peerwire-peerwire+dio", "peerwire-lt", "ideal-lt"]
 ALL_CASES = ["limits", *TRANSFER_CASES, "swarm", "create", "recheck", "many", "sparse"]
 # Rough expected downloader speeds (MiB/s) on loopback, only to size the hard timeouts
 # (10x the expected time, at least MIN_TIMEOUT s).
-EXPECTED = {"lt": 300, "peerwire": 300, "peerwire+dio": 300, "peerwire+prealloc": 300,
+EXPECTED = {"lt": 300, "peerwire": 300, "peerwire+dio": 300, "peerwire+sparse": 300,
             "aria2": 100, "transmission": 40}
 MIN_TIMEOUT = 120
 TRANSMISSION_FLOOR = 20  # s: it gets interested only on its 10 s tick
@@ -288,13 +288,13 @@ class Bench:
         completion and returns a run dict."""
         os.makedirs(dl_dir, exist_ok=True)
         size = lay["size"]
-        if client in ("peerwire", "peerwire+dio", "peerwire+prealloc"):
+        if client in ("peerwire", "peerwire+dio", "peerwire+sparse"):
             port = bs.free_port()
             p = self.spawn([self.pw, "download", lay["torrent"], "-d", dl_dir, "--peer",
                             f"127.0.0.1:{seeder.port}", "--port", port, "--bind", "127.0.0.1",
                             "--no-seed", "--json", "--status-interval", "1"] +
                            (["--direct-io"] if client == "peerwire+dio" else []) +
-                           (["--preallocate"] if client == "peerwire+prealloc" else []),
+                           (["--no-preallocate"] if client == "peerwire+sparse" else []),
                            "pw-download")
 
             def finish(timeout):
@@ -741,7 +741,8 @@ class Bench:
             os.makedirs(dl)
             p = self.spawn([self.pw, "download", torrent, "-d", dl, "--peer",
                             f"127.0.0.1:{seeder.port}", "--port", bs.free_port(), "--bind",
-                            "127.0.0.1", "--no-seed", "--json", "--status-interval", "0.25"],
+                            "127.0.0.1", "--no-seed", "--json", "--status-interval", "0.25",
+                            "--no-preallocate"],  # a portion of 16 GiB: not all of its space
                            f"pw-sparse-dl-{content}")
             reader = JsonLines(p)
 
@@ -1074,7 +1075,7 @@ def targets(b):
             ratio(pl, il, None, "peerwire seeder→lt vs ideal seeder→lt (informational)")
         cl = med(pairs.get("lt-lt"), "cpu_per_gib")
         for case, how in (("lt-peerwire", ""), ("lt-peerwire+dio", ", --direct-io"),
-                          ("lt-peerwire+prealloc", ", --preallocate; libtorrent sparse")):
+                          ("lt-peerwire+sparse", ", --no-preallocate")):
             cp = med(pairs.get(case), "cpu_per_gib")
             text = f"downloader CPU s/GiB ≤ 0.6× libtorrent's (lt seeder{how}){tag}"
             if cl and cp:

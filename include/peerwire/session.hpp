@@ -34,8 +34,9 @@ struct session_settings {
   std::size_t piece_memory = 8u << 20;
   // Verified pieces are written with O_DIRECT where aligned (storage_options::direct_writes).
   bool direct_io = false;
-  // Files are allocated in full when created (storage_options::preallocate) instead of sparse.
-  bool preallocate = false;
+  // Files are allocated in full when a download creates them (storage_options::preallocate),
+  // as Transmission and aria2 do by default; false leaves them sparse (libtorrent's default).
+  bool preallocate = true;
   std::chrono::seconds resume_interval{30};
   // --trace: every message in and out, "peer -> text" (called on the network thread).
   std::function<void(const std::string& peer, bool outgoing, const std::string& text)> trace;

@@ -11,6 +11,8 @@ Cases:
 - disk full: a 1 MiB tmpfs for a 4 MiB torrent. The download pauses (state paused_disk, the
   error says the disk is full), keeps the pieces it verified (verified_bytes stays put and is
   less than the space, nothing more is downloaded while paused, the process does not exit),
+  at once by default (the file is allocated in full before its first piece is written), or
+  with --no-preallocate once the pieces written so far have filled the space;
   then the tmpfs is grown (mount -o remount,size=) and the download completes with
   byte-identical data (compared inside the namespace) and exit 0 on SIGTERM.
 - permission denied: peerwire runs as user nobody (setpriv); the torrent's directory holds an
@@ -182,13 +184,27 @@ class DiskPause(pwtest.TempDirCase):
         return later
 
     def test_disk_full_pauses_then_completes_when_space_is_added(self):
+        self.disk_full_case(sparse=False)
+
+    def test_disk_full_with_sparse_files_pauses_then_completes(self):
+        self.disk_full_case(sparse=True)
+
+    def disk_full_case(self, sparse):
         self.use_tmpfs()
-        dl = self.downloader("--seed-time", "10")
+        dl = self.downloader("--seed-time", "10", *(["--no-preallocate"] if sparse else []))
         st = self.wait_paused(dl, "full")
-        self.assertLessEqual(st["verified_bytes"], 1 << 20, "claims more than fits in 1 MiB")
+        if sparse:
+            # Pieces are written until the space runs out: they stay verified.
+            self.assertGreater(st["verified_bytes"], 0, st)
+            self.assertLessEqual(st["verified_bytes"], 1 << 20, "claims more than fits in 1 MiB")
+        else:
+            # The file is allocated in full before its first piece is written: that fails.
+            self.assertEqual(st["verified_bytes"], 0, st)
+            self.assertIn("cannot allocate", st["error"])
         st = self.assert_stays_paused(dl)
-        note(f"1 MiB tmpfs: paused_disk with {st['verified_bytes']} of {SIZE} bytes verified: "
-             f"{st['error']!r}; stays paused, nothing downloaded meanwhile")
+        note(f"1 MiB tmpfs, {'sparse' if sparse else 'preallocated'}: paused_disk with "
+             f"{st['verified_bytes']} of {SIZE} bytes verified: {st['error']!r}; stays paused, "
+             f"nothing downloaded meanwhile")
         self.ns.run("mount", "-o", "remount,size=16m", self.mnt)
         t0 = time.monotonic()
         dl.wait_state("seeding", timeout=60)

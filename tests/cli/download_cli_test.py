@@ -245,27 +245,34 @@ class DownloadCliTest(unittest.TestCase):
         note(f"{len(statuses)} status lines + 1 summary, all JSON with the documented keys; "
              f"--no-seed exited 0 after {took:.1f} s (summary says {summary['seconds']:.1f} s)")
 
-    def test_preallocate_allocates_the_file_in_full_at_its_first_write(self):
+    def test_files_are_allocated_in_full_unless_no_preallocate(self):
         probe = os.path.join(self.dir, "probe")
         with open(probe, "wb") as f:
             try:
                 os.posix_fallocate(f.fileno(), 0, 4096)
             except OSError as e:
                 self.skipTest(f"no fallocate on this filesystem: {e}")
-        slow = self.limited_seeder("1M")
-        d = os.path.join(self.dir, "dl")
-        p = self.proc("download", d, peers=[slow.port], extra=["--no-seed", "--preallocate"],
-                      interval=0.2)
-        st = p.wait_for(lambda s: 0 < s["verified_bytes"] < SIZE, 30, "a piece written")
-        path = os.path.join(d, "sample.bin")
-        allocated = os.stat(path).st_blocks * 512
-        self.assertEqual(os.path.getsize(path), SIZE)
-        self.assertGreaterEqual(allocated, SIZE,
-                                f"only {allocated} bytes allocated with {st['verified_bytes']} "
-                                f"verified: not preallocated")
-        self.assertEqual(p.wait(RUN_TIMEOUT), 0, p.tail())
-        self.assert_identical(d)
-        note(f"{allocated} bytes allocated when {st['verified_bytes']} of {SIZE} were verified")
+        slow = self.limited_seeder("512K")
+        seen = {}
+        for name, extra in (("default", []), ("sparse", ["--no-preallocate"])):
+            d = os.path.join(self.dir, name)
+            p = self.proc("download", d, peers=[slow.port], extra=["--no-seed"] + extra,
+                          interval=0.2, label=f"download ({name})")
+            # Mid-download (a burst of about 1 MiB, then 512 KiB/s for the rest of the 2 MiB):
+            # what the file holds on disk so far.
+            st = p.wait_for(lambda s: 0 < s["verified_bytes"] < SIZE * 3 // 4, 30,
+                            "a piece written")
+            path = os.path.join(d, "sample.bin")
+            seen[name] = (os.stat(path).st_blocks * 512, st["verified_bytes"])
+            self.assertEqual(os.path.getsize(path), SIZE)
+            self.assertEqual(p.wait(RUN_TIMEOUT), 0, p.tail())
+            self.assert_identical(d)
+        self.assertGreaterEqual(seen["default"][0], SIZE,
+                                f"allocated/verified {seen['default']}: not preallocated")
+        self.assertLess(seen["sparse"][0], SIZE,
+                        f"allocated/verified {seen['sparse']}: --no-preallocate is not sparse")
+        note(f"mid-download, bytes allocated / verified: default {seen['default']}, "
+             f"--no-preallocate {seen['sparse']}")
 
     # ---- plain status lines ------------------------------------------------------------
 
