@@ -162,10 +162,11 @@ storage_result<unique_fd> open_torrent_file(const fs::path& root,
   if (spec.write && st.st_size != spec.size) {
     if (spec.preallocate && st.st_size < spec.size) {
       // Mode 0 allocates [0, size) around the data already there and sets the size. A full
-      // disk is an error now (kind disk_full: the torrent pauses and retries); a filesystem
-      // without fallocate gets the sparse file below.
+      // disk is an error now (kind disk_full: the torrent pauses and retries). Any other
+      // refusal (no fallocate here: EOPNOTSUPP, ENOSYS, or EINVAL from some FUSE and FAT
+      // drivers) gets the sparse file below, which reports real trouble itself.
       if (::fallocate(fd.get(), 0, 0, spec.size) == 0) return fd;
-      if (errno != EOPNOTSUPP && errno != ENOSYS) return sys_error(errno, "allocate", path);
+      if (classify_errno(errno) == error_kind::disk_full) return sys_error(errno, "allocate", path);
     }
     if (::ftruncate(fd.get(), spec.size) != 0) return sys_error(errno, "resize", path);
   }
