@@ -27,6 +27,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "peerwire/metainfo.hpp"
@@ -67,11 +68,6 @@ bool write_all(int fd, iovec* iov, std::size_t count) {
   return true;
 }
 
-std::uint32_t get_u32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         p[3];
-}
-
 // Appends iovecs for torrent bytes [at, at + len), which may span files.
 void add_range(const std::vector<mapped_file>& files, std::int64_t at, std::int64_t len,
                std::vector<iovec>& out) {
@@ -108,43 +104,35 @@ void serve(int s, const peerwire::metainfo& m, const std::vector<mapped_file>& f
   iovec g{greeting.data(), greeting.size()};
   if (!write_all(s, &g, 1)) return;
 
-  std::vector<std::uint8_t> in(1 << 20);
-  std::size_t have = 0;
-  struct block {
-    std::uint32_t piece, begin, length;
-  };
-  std::vector<block> blocks;
+  // The project's own decoder: bounds-checked requests (up to 128 KiB, inside their piece);
+  // anything malformed ends the connection.
+  auto cfg = peerwire::wire::decoder_config::for_torrent(static_cast<std::uint32_t>(m.piece_length),
+                                                         static_cast<std::uint64_t>(m.total_size));
+  cfg.max_request_length = 1u << 17;
+  peerwire::wire::message_decoder decoder(cfg);
+  std::vector<peerwire::wire::request> blocks;
   std::vector<std::array<std::uint8_t, peerwire::wire::piece_header_size>> headers;
   std::vector<iovec> out;
   for (;;) {
-    ssize_t r = read(s, in.data() + have, in.size() - have);
+    auto room = decoder.prepare(1 << 20);
+    ssize_t r = read(s, room.data(), room.size());
     if (r <= 0) return;
-    have += static_cast<std::size_t>(r);
-    std::size_t pos = 0;
+    decoder.commit(static_cast<std::size_t>(r));
     blocks.clear();
-    while (have - pos >= 4) {
-      std::uint32_t len = get_u32(&in[pos]);
-      if (len > in.size() - 4) return;  // not a peer this instrument serves
-      if (have - pos < 4 + std::size_t{len}) break;
-      if (len == 13 && in[pos + 4] == 6) {  // request
-        std::uint32_t piece = get_u32(&in[pos + 5]), begin = get_u32(&in[pos + 9]),
-                      length = get_u32(&in[pos + 13]);
-        if (piece < pieces && length <= (1u << 17) &&
-            std::int64_t{begin} + length <= m.piece_size(piece)) {
-          blocks.push_back({piece, begin, length});
-        }
-      }
-      pos += 4 + std::size_t{len};
+    for (;;) {
+      auto next = decoder.next();
+      if (std::holds_alternative<peerwire::wire::need_more>(next)) break;
+      const auto* msg = std::get_if<peerwire::wire::message>(&next);
+      if (!msg) return;  // not a peer this instrument serves
+      if (const auto* q = std::get_if<peerwire::wire::request>(msg)) blocks.push_back(*q);
     }
-    std::memmove(in.data(), in.data() + pos, have - pos);
-    have -= pos;
     headers.resize(blocks.size());  // before `out` points into it
     out.clear();
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       const auto& b = blocks[i];
-      headers[i] = peerwire::wire::piece_header(b.piece, b.begin, b.length);
+      headers[i] = peerwire::wire::piece_header(b.index, b.offset, b.length);
       out.push_back({headers[i].data(), headers[i].size()});
-      add_range(files, std::int64_t{b.piece} * m.piece_length + b.begin, b.length, out);
+      add_range(files, std::int64_t{b.index} * m.piece_length + b.offset, b.length, out);
     }
     if (!out.empty() && !write_all(s, out.data(), out.size())) return;
   }
