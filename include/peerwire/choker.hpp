@@ -24,7 +24,7 @@ struct peer_info {
   bool choked_by_us = true;   // current state; the decision lists only changes to it
   double download_rate = 0;   // bytes/s we receive from it (tit-for-tat when leeching)
   double upload_rate = 0;     // bytes/s we send to it (used when seeding)
-  bool snubbed = false;       // see is_snubbed(): never gets a regular slot
+  bool snubbed = false;       // picker::is_snubbed(): never gets a regular slot
   time_point connected_at{};  // peers younger than settings::new_peer_age are "new"
 };
 
@@ -101,12 +101,5 @@ class choker {
   // candidate has had it once, which turns "eventually" into a bound of one round.
   std::unordered_set<peer_key> had_optimistic_;
 };
-
-// Anti-snubbing rule: a peer is snubbed when we have been waiting for blocks from it (requests
-// outstanding since `waiting_since`) and none arrived within `timeout`. `last_block` is when the
-// last block arrived (nullopt = never). Snubbed peers lose their regular slot and should get
-// fewer requests.
-bool is_snubbed(std::optional<time_point> waiting_since, std::optional<time_point> last_block,
-                time_point now, std::chrono::seconds timeout = std::chrono::seconds{60});
 
 }  // namespace peerwire::choker

@@ -1,5 +1,7 @@
-// The piece picker: which blocks to request from which peer. Pure (no sockets, threads or
-// clock); randomness comes from a seed, so every decision is reproducible in tests.
+// The piece picker: which blocks to request from which peer, and the one record of the
+// requests in flight (who has which block, since when). Pure (no sockets, threads or clock:
+// the caller passes the time in); randomness comes from a seed, so every decision is
+// reproducible in tests.
 //
 // Policy: 16 KiB blocks; partial pieces are finished before new ones are started; new pieces
 // are chosen rarest-first, ties broken by a random start inside the availability bucket (so
@@ -28,6 +30,7 @@
 namespace peerwire::picker {
 
 using peer_key = std::uint64_t;
+using time_point = std::chrono::steady_clock::time_point;
 
 inline constexpr std::uint32_t default_block_size = 16 * 1024;
 inline constexpr std::uint32_t max_pieces = 1u << 21;
@@ -90,16 +93,31 @@ class piece_picker {
   // pieces are considered. With start_new false only blocks of pieces already in progress are
   // given (the caller's memory for piece buffers is spent; endgame is unaffected), and at most
   // max_new_pieces pieces are started (one call could otherwise start max_blocks' worth).
+  // The blocks returned are recorded as requested from the peer at `now`.
   std::vector<block> pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us,
                           bool start_new = true,
-                          std::size_t max_new_pieces = static_cast<std::size_t>(-1));
-  receive_result on_block(peer_key peer, const block& b);
-  // Timeout, reject, or a choke that dropped the request: the block is free again (unless
-  // another peer still has it requested in endgame). A late arrival is then `unrequested`.
-  void on_request_failed(peer_key peer, const block& b);
+                          std::size_t max_new_pieces = static_cast<std::size_t>(-1),
+                          time_point now = {});
+  // A block arrived. `accepted` only when it was requested from this peer: anything else
+  // (never asked, cancelled in endgame, timed out and asked elsewhere) is not taken.
+  receive_result on_block(peer_key peer, const block& b, time_point now = {});
+  // A reject, or a choke that dropped the request: the block is free again (unless another
+  // peer still has it requested in endgame). A late arrival is then `unrequested`. Returns
+  // whether the block was requested from the peer.
+  bool on_request_failed(peer_key peer, const block& b, time_point now = {});
   // All of the peer's outstanding requests fail (a choke without the fast extension).
   void release_peer_requests(peer_key peer);
+  // Requests to the peer sent before now - timeout are given up (their blocks freed as by
+  // on_request_failed, oldest first); returns them. The peer is still waited for (see
+  // waiting_since): a timeout is not an answer.
+  std::vector<block> expire_requests(peer_key peer, time_point now,
+                                     std::chrono::milliseconds timeout);
+  // Since when we have been waiting for the peer to answer (a block or a reject) with
+  // requests outstanding; nullopt when we wait for nothing. Input of is_snubbed().
+  std::optional<time_point> waiting_since(peer_key peer) const;
   std::size_t outstanding(peer_key peer) const;
+  // Requests in flight to every peer.
+  std::size_t outstanding_total() const { return outstanding_total_; }
   // Pieces started and not yet ours: with blocks requested or received, or complete and
   // awaiting set_have()/hash_failed(). Each needs a piece buffer at the caller.
   std::size_t pieces_in_progress() const { return downloading_.size(); }
@@ -138,6 +156,11 @@ class piece_picker {
     std::uint32_t free = 0;
     std::uint32_t received = 0;
   };
+  struct request_slot {
+    std::uint32_t piece = 0, index = 0;
+    time_point sent{};
+    bool is(std::uint32_t p, std::uint32_t i) const { return piece == p && index == i; }
+  };
   struct peer_entry {
     std::vector<std::uint64_t> bits;  // empty for seeds and until the first have
     std::uint32_t count = 0;          // pieces in bits
@@ -146,7 +169,8 @@ class piece_picker {
     std::vector<std::uint32_t> allowed_fast;
     // (piece, block index), oldest first; answers mostly come in that order, so the one
     // forgotten is usually the front: O(1) in a deque, a move of up to 500 in a vector.
-    std::deque<std::pair<std::uint32_t, std::uint32_t>> requests;
+    std::deque<request_slot> requests;
+    std::optional<time_point> waiting_since;  // see waiting_since()
   };
 
   // availability buckets (availability.cpp)
@@ -173,7 +197,10 @@ class piece_picker {
                     std::vector<block>& out);
   bool requested_by(const downloading_piece& d, std::uint32_t index, peer_key peer) const;
   void release_block(std::uint32_t piece, std::uint32_t index, peer_key peer);
-  static void forget_request(peer_entry& p, std::uint32_t piece, std::uint32_t index);
+  void forget_request(peer_entry& p, std::uint32_t piece, std::uint32_t index);
+  void add_request(peer_entry& p, std::uint32_t piece, std::uint32_t index);
+  // An answer came (a block or a reject): the wait starts again from `now` if more is asked.
+  static void answered(peer_entry& p, time_point now);
   std::uint64_t next_random();
 
   std::uint32_t piece_count_;
@@ -184,6 +211,8 @@ class piece_picker {
   std::uint64_t rng_state_;
   bool sequential_ = false;
   std::size_t new_pieces_left_ = 0;  // during pick(): pieces it may still start
+  time_point now_{};                 // during pick(): when its requests are sent
+  std::size_t outstanding_total_ = 0;
 
   // Wanted pieces (not `have`) sorted into buckets by non-seed availability: bucket a is
   // order_[starts_[a] .. starts_[a+1]), and starts_.back() is the number of wanted pieces.
@@ -211,9 +240,10 @@ std::size_t desired_queue(double rate_bytes_per_s, std::optional<std::uint32_t> 
                           std::uint32_t block_size = default_block_size,
                           double queue_seconds = 3.0);
 
-// A peer is snubbed when it unchokes us and has our requests outstanding, yet nothing
-// arrived for `snub_after`. `since` is the later of the last block received from it and the
-// moment its queue last became non-empty (or it unchoked us). Times share any epoch.
+// The anti-snubbing rule (the only one: the choker takes its result): a peer is snubbed when
+// it unchokes us and has our requests outstanding, yet nothing arrived for `snub_after`.
+// `since` is piece_picker::waiting_since(): the last answer (block or reject) from it, or the
+// moment its queue last became non-empty after one. Times share any epoch.
 bool is_snubbed(bool peer_choking_us, std::size_t outstanding, std::chrono::milliseconds now,
                 std::chrono::milliseconds since,
                 std::chrono::milliseconds snub_after = std::chrono::seconds(60));

@@ -195,11 +195,4 @@ void choker::peer_left(peer_key key) {
   if (optimistic_ == key) optimistic_.reset();
 }
 
-bool is_snubbed(std::optional<time_point> waiting_since, std::optional<time_point> last_block,
-                time_point now, std::chrono::seconds timeout) {
-  if (!waiting_since) return false;
-  const time_point since = std::max(*waiting_since, last_block.value_or(time_point::min()));
-  return now - since >= timeout;
-}
-
 }  // namespace peerwire::choker

@@ -1,15 +1,13 @@
 #include "peer_connection.hpp"
 
-#include <limits>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include <fmt/format.h>
 
+#include "address_io.hpp"
 #include "peerwire/encoding.hpp"
 
 namespace peerwire::peer {
@@ -25,23 +23,6 @@ constexpr std::size_t max_queued_bytes = 16u << 20;
 constexpr std::size_t min_read_size = 64 * 1024;
 constexpr std::size_t max_read_size = 512 * 1024;
 
-// asio::async_write's default (transfer_all) hands the socket at most 64 KiB per write_some
-// and goes back through the scheduler between two: 16 syscalls and 16 reactor polls per MiB
-// (a seeder at 500 MiB/s made 17 000 of each per GiB). This one gives each write_some all
-// that is left, and stops at the first error. asio still passes at most 16 buffers per call
-// (8 blocks with their headers: 8 200 sendmsg per GiB); a sendmsg of IOV_MAX buffers of our
-// own cut that to 1 100 but saved only ~0.04 CPU s/GiB and no time, so it was not kept.
-struct transfer_all_at_once {
-  std::size_t operator()(const boost::system::error_code& ec, std::size_t) const {
-    return ec ? 0 : std::numeric_limits<std::size_t>::max();
-  }
-};
-
-std::string endpoint_name(const tcp::endpoint& e) {
-  if (e.address().is_v6()) return fmt::format("[{}]:{}", e.address().to_string(), e.port());
-  return fmt::format("{}:{}", e.address().to_string(), e.port());
-}
-
 std::string handshake_text(const wire::handshake& h) {
   sha1_hash ih{h.info_hash};
   return fmt::format("handshake info-hash {} peer id {} ({}) reserved: {}", ih.hex(),
@@ -51,33 +32,34 @@ std::string handshake_text(const wire::handshake& h) {
 
 }  // namespace
 
-peer_connection::peer_connection(asio::any_io_executor ex, tcp::endpoint remote,
+peer_connection::peer_connection(asio::any_io_executor ex, peer_address remote, dialer& dialer,
                                  torrent_ref torrent, connection_settings settings,
                                  trace_sink trace)
-    : socket_(ex),
+    : ex_(ex),
+      dialer_(&dialer),
       timer_(ex),
       wake_(ex),
       outgoing_(true),
       remote_(remote),
       settings_(std::move(settings)),
       trace_(std::move(trace)),
-      peer_name_(endpoint_name(remote)),
+      peer_name_(to_string(remote)),
       torrent_(std::move(torrent)),
       state_(torrent_->piece_count) {}
 
-peer_connection::peer_connection(tcp::socket socket, const torrent_directory& directory,
-                                 connection_settings settings, trace_sink trace)
-    : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
-      wake_(socket_.get_executor()),
+peer_connection::peer_connection(std::unique_ptr<peer_stream> stream,
+                                 const torrent_directory& directory, connection_settings settings,
+                                 trace_sink trace)
+    : ex_(stream->executor()),
+      stream_(std::move(stream)),
+      timer_(ex_),
+      wake_(ex_),
       outgoing_(false),
+      remote_(stream_->remote()),
       directory_(&directory),
       settings_(std::move(settings)),
-      trace_(std::move(trace)) {
-  boost::system::error_code ec;
-  remote_ = socket_.remote_endpoint(ec);
-  peer_name_ = ec ? "(unknown peer)" : endpoint_name(remote_);
-}
+      trace_(std::move(trace)),
+      peer_name_(remote_.port == 0 ? "(unknown peer)" : to_string(remote_)) {}
 
 void peer_connection::trace(bool out, const std::string& text) const {
   if (trace_) trace_(peer_name_, out, text);
@@ -87,9 +69,8 @@ void peer_connection::end(std::string reason) {
   if (!open_) return;
   open_ = false;
   close_reason_ = std::move(reason);
-  boost::system::error_code ignored;
-  socket_.close(ignored);  // cancels every pending operation: each loop sees it and returns
-  timer_.cancel();
+  if (stream_) stream_->close();  // cancels every pending operation: each loop sees it and returns
+  timer_.cancel();                // and a dial in progress (see connect)
   wake_.cancel();
 }
 
@@ -141,8 +122,6 @@ asio::awaitable<void> peer_connection::run() {
   try {
     // Every way out, including a failed connect or handshake, reaches the "closed" line below.
     if (!outgoing_ || co_await connect()) {
-      boost::system::error_code ignored;
-      socket_.set_option(tcp::no_delay(true), ignored);
       if (co_await handshake()) {
         send_greeting();
         if (on_ready) on_ready(*this);
@@ -159,25 +138,24 @@ asio::awaitable<void> peer_connection::run() {
 
 asio::awaitable<bool> peer_connection::connect() {
   trace(true, "connecting");
-  timer_.expires_after(settings_.connect_timeout);
-  auto r = co_await (socket_.async_connect(remote_, tuple_awaitable) ||
+  // The dialer keeps its own deadline; this timer only fires when end() cancels it, which
+  // abandons the dial.
+  timer_.expires_at(steady::time_point::max());
+  auto r = co_await (dialer_->dial(ex_, remote_, settings_.connect_timeout) ||
                      timer_.async_wait(tuple_awaitable));
-  if (r.index() == 1) {
-    end(fmt::format("connect timed out after {} ms", settings_.connect_timeout.count()));
+  if (r.index() == 1 || !open_) co_return false;
+  auto& dialled = std::get<0>(r);
+  if (!dialled.stream) {
+    end(dialled.error);
     co_return false;
   }
-  auto [ec] = std::get<0>(r);
-  if (ec) {
-    end("connect failed: " + ec.message());
-    co_return false;
-  }
+  stream_ = std::move(dialled.stream);
   co_return true;
 }
 
 asio::awaitable<long> peer_connection::read_some(steady::time_point deadline) {
   timer_.expires_at(deadline);
-  auto r = co_await (socket_.async_read_some(asio::buffer(buf_), tuple_awaitable) ||
-                     timer_.async_wait(tuple_awaitable));
+  auto r = co_await (stream_->read_some(buf_) || timer_.async_wait(tuple_awaitable));
   if (r.index() == 1) co_return -1;
   auto [ec, n] = std::get<0>(r);
   if (ec == asio::error::eof) co_return 0;
@@ -190,8 +168,8 @@ asio::awaitable<long> peer_connection::read_some(steady::time_point deadline) {
 
 asio::awaitable<bool> peer_connection::write_now(const std::vector<std::uint8_t>& bytes) {
   timer_.expires_after(settings_.handshake_timeout);
-  auto r = co_await (asio::async_write(socket_, asio::buffer(bytes), tuple_awaitable) ||
-                     timer_.async_wait(tuple_awaitable));
+  asio::const_buffer buffer = asio::buffer(bytes);
+  auto r = co_await (stream_->write(std::span(&buffer, 1)) || timer_.async_wait(tuple_awaitable));
   if (r.index() == 1) {
     end("timed out sending the handshake");
     co_return false;
@@ -319,7 +297,7 @@ void peer_connection::send_extension_handshake() {
   if (torrent_->metadata_size > 0) h.metadata_size = torrent_->metadata_size;
   // BEP 10 "yourip": the address we see, so a peer behind NAT learns its external one. Text
   // here, as parse_handshake gives it; the encoder writes the 4 or 16 raw bytes.
-  h.your_ip = remote_.address().to_string();
+  h.your_ip = to_string(remote_.ip);
   h.upload_only = torrent_->we_are_seed;
   std::string payload = ext::encode_handshake(h);
   if (payload == sent_extensions_) return;
@@ -412,8 +390,7 @@ asio::awaitable<void> peer_connection::read_loop() {
     }
     // Straight into the decoder's buffer: no copy between the socket and the parser.
     auto room = decoder_.prepare(read_size);
-    auto [ec, n] =
-        co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), tuple_awaitable);
+    auto [ec, n] = co_await stream_->read_some(room);
     decoder_.commit(ec ? 0 : n);
     if (!ec && n == room.size() && read_size < max_read_size) read_size *= 2;
     if (!open_) co_return;
@@ -457,8 +434,7 @@ asio::awaitable<void> peer_connection::write_loop() {
     // written, so the socket never waits for the torrent between writes.
     if (on_drained) on_drained(*this);
     if (!open_) co_return;
-    auto [ec, n] =
-        co_await asio::async_write(socket_, buffers, transfer_all_at_once{}, tuple_awaitable);
+    auto [ec, n] = co_await stream_->write(buffers);
     writing_ = false;
     sending.clear();
     if (!open_) co_return;
@@ -471,7 +447,7 @@ asio::awaitable<void> peer_connection::write_loop() {
 }
 
 asio::awaitable<void> peer_connection::watchdog() {
-  asio::steady_timer t(socket_.get_executor());
+  asio::steady_timer t(ex_);
   while (open_) {
     auto now = steady::now();
     // While bytes are queued or being written a keep-alive is pointless; check again in a

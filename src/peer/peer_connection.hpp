@@ -16,9 +16,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "peer_stream.hpp"
+#include "peerwire/address.hpp"
 #include "peerwire/ext_handshake.hpp"
 #include "peerwire/info_hash.hpp"
 #include "peerwire/wire.hpp"
@@ -27,7 +28,6 @@
 namespace peerwire::peer {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 // What a connection needs to know about its torrent.
 struct torrent_ref {
@@ -73,11 +73,11 @@ using trace_sink =
 
 class peer_connection : public std::enable_shared_from_this<peer_connection> {
  public:
-  // We dial `remote` for `torrent`.
-  peer_connection(asio::any_io_executor ex, tcp::endpoint remote, torrent_ref torrent,
-                  connection_settings settings, trace_sink trace = {});
-  // A peer dialled us; the torrent is chosen by the info-hash in its handshake.
-  peer_connection(tcp::socket socket, const torrent_directory& directory,
+  // We dial `remote` for `torrent` through `dialer` (which must outlive run()).
+  peer_connection(asio::any_io_executor ex, peer_address remote, dialer& dialer,
+                  torrent_ref torrent, connection_settings settings, trace_sink trace = {});
+  // A peer reached us over `stream`; the torrent is chosen by the info-hash in its handshake.
+  peer_connection(std::unique_ptr<peer_stream> stream, const torrent_directory& directory,
                   connection_settings settings, trace_sink trace = {});
 
   // Runs the whole connection; returns when it is closed. close_reason() then says why.
@@ -121,7 +121,8 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   // Called when the write loop takes everything queued for one write (the queue is empty
   // while those bytes go out): time to queue the next uploads.
   std::function<void(peer_connection&)> on_drained;
-  const tcp::endpoint& remote_endpoint() const { return remote_; }
+  const peer_address& remote() const { return remote_; }
+  transport kind() const { return remote_.kind; }
 
   // Whether both sides negotiated these in the handshake.
   bool fast_enabled() const { return fast_; }
@@ -146,11 +147,13 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   void end(std::string reason);
   void trace(bool out, const std::string& text) const;
 
-  tcp::socket socket_;
-  asio::steady_timer timer_;  // deadlines for the handshake reads and writes
+  asio::any_io_executor ex_;
+  std::unique_ptr<peer_stream> stream_;  // null while an outgoing connection dials
+  dialer* dialer_ = nullptr;             // outgoing only
+  asio::steady_timer timer_;  // deadlines for the dial and the handshake reads and writes
   asio::steady_timer wake_;   // wakes the write loop when something is queued
   bool outgoing_;
-  tcp::endpoint remote_;
+  peer_address remote_;
   const torrent_directory* directory_ = nullptr;
   connection_settings settings_;
   trace_sink trace_;

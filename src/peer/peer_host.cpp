@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "address_io.hpp"
+
 namespace peerwire::peer {
 
 peer_host::peer_host(asio::any_io_executor ex, connection_settings settings, trace_sink trace,
@@ -90,17 +92,24 @@ asio::awaitable<void> peer_host::accept_loop() {
       socket.close(ignored);  // over the limit before any handshake: refuse cheaply
       continue;
     }
-    start(std::make_shared<peer_connection>(std::move(socket), *this, settings_, trace_));
+    start(std::make_shared<peer_connection>(std::make_unique<tcp_stream>(std::move(socket)), *this,
+                                            settings_, trace_));
   }
+}
+
+std::shared_ptr<peer_connection> peer_host::connect(const peer_address& remote,
+                                                    const sha1_hash& info_hash) {
+  auto t = find(info_hash.bytes);
+  if (!t) return nullptr;
+  auto c =
+      std::make_shared<peer_connection>(ex_, remote, dialer_, std::move(*t), settings_, trace_);
+  start(c);
+  return c;
 }
 
 std::shared_ptr<peer_connection> peer_host::connect(const tcp::endpoint& remote,
                                                     const sha1_hash& info_hash) {
-  auto t = find(info_hash.bytes);
-  if (!t) return nullptr;
-  auto c = std::make_shared<peer_connection>(ex_, remote, std::move(*t), settings_, trace_);
-  start(c);
-  return c;
+  return connect(from_endpoint(remote), info_hash);
 }
 
 void peer_host::start(std::shared_ptr<peer_connection> c) {

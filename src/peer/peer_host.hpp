@@ -10,8 +10,11 @@
 
 #include "peer_connection.hpp"
 #include "peerwire/result.hpp"
+#include "tcp_stream.hpp"
 
 namespace peerwire::peer {
+
+using tcp = asio::ip::tcp;
 
 struct listen_options {
   asio::ip::address address = asio::ip::address_v4::loopback();
@@ -35,7 +38,9 @@ class peer_host : public torrent_directory {
   result<std::uint16_t> listen(const listen_options& options);
   std::uint16_t listen_port() const { return port_; }
 
-  // Dials a peer for a torrent added before (or known to the directory).
+  // Dials a peer for a torrent added before (or known to the directory); null when the
+  // torrent is unknown.
+  std::shared_ptr<peer_connection> connect(const peer_address& remote, const sha1_hash& info_hash);
   std::shared_ptr<peer_connection> connect(const tcp::endpoint& remote, const sha1_hash& info_hash);
   const connection_settings& settings() const { return settings_; }
   // Connections (both directions) beyond which incoming sockets are closed unanswered.
@@ -58,6 +63,7 @@ class peer_host : public torrent_directory {
   connection_settings settings_;
   trace_sink trace_;
   tcp::acceptor acceptor_;
+  tcp_dialer dialer_;  // outgoing streams (uTP and encryption will choose here)
   std::uint16_t port_ = 0;
   std::map<sha1_hash, torrent_ref> torrents_;
   std::vector<std::shared_ptr<peer_connection>> connections_;

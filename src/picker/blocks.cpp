@@ -18,13 +18,26 @@ bool locate(const piece_picker& pp, const block& b, std::uint32_t& index) {
 
 }  // namespace
 
-void piece_picker::forget_request(peer_entry& p, std::uint32_t piece, std::uint32_t index) {
-  // Order is kept (oldest first) so a caller walking outstanding_blocks() sees request order.
-  auto it = std::find(p.requests.begin(), p.requests.end(), std::pair{piece, index});
-  if (it != p.requests.end()) p.requests.erase(it);
+void piece_picker::add_request(peer_entry& p, std::uint32_t piece, std::uint32_t index) {
+  if (p.requests.empty() && !p.waiting_since) p.waiting_since = now_;
+  p.requests.push_back({piece, index, now_});
+  ++outstanding_total_;
 }
 
-receive_result piece_picker::on_block(peer_key peer, const block& b) {
+void piece_picker::forget_request(peer_entry& p, std::uint32_t piece, std::uint32_t index) {
+  // Order is kept (oldest first) so a caller walking outstanding_blocks() sees request order.
+  auto it = std::find_if(p.requests.begin(), p.requests.end(),
+                         [&](const request_slot& r) { return r.is(piece, index); });
+  if (it == p.requests.end()) return;
+  p.requests.erase(it);
+  --outstanding_total_;
+}
+
+void piece_picker::answered(peer_entry& p, time_point now) {
+  p.waiting_since = p.requests.empty() ? std::nullopt : std::optional(now);
+}
+
+receive_result piece_picker::on_block(peer_key peer, const block& b, time_point now) {
   peer_entry& p = entry(peer);
   receive_result r;
   std::uint32_t index = 0;
@@ -45,19 +58,22 @@ receive_result piece_picker::on_block(peer_key peer, const block& b) {
   // either ignores the protocol or is late, and the block is already re-requested.
   if (!requested_by(d, index, peer)) return r;
 
-  if (slot.peer != peer) {
-    r.cancel_at.push_back(slot.peer);
-    forget_request(entry(slot.peer), b.piece, index);
-  }
+  // Endgame: the other requesters are cancelled; one left with nothing asked of it is no
+  // longer waited for (it did nothing wrong).
+  auto cancel = [&](peer_key other) {
+    r.cancel_at.push_back(other);
+    peer_entry& o = entry(other);
+    forget_request(o, b.piece, index);
+    if (o.requests.empty()) o.waiting_since.reset();
+  };
+  if (slot.peer != peer) cancel(slot.peer);
   std::erase_if(d.extra, [&](const std::pair<std::uint32_t, peer_key>& e) {
     if (e.first != index) return false;
-    if (e.second != peer) {
-      r.cancel_at.push_back(e.second);
-      forget_request(entry(e.second), b.piece, index);
-    }
+    if (e.second != peer) cancel(e.second);
     return true;
   });
   forget_request(p, b.piece, index);
+  answered(p, now);
   slot.peer = peer;
   slot.state = block_state::received;
   ++d.received;
@@ -97,21 +113,51 @@ void piece_picker::release_block(std::uint32_t piece, std::uint32_t index, peer_
   }
 }
 
-void piece_picker::on_request_failed(peer_key peer, const block& b) {
+bool piece_picker::on_request_failed(peer_key peer, const block& b, time_point now) {
   peer_entry& p = entry(peer);
   std::uint32_t index = 0;
-  if (!locate(*this, b, index)) return;
-  auto it = std::find(p.requests.begin(), p.requests.end(), std::pair{b.piece, index});
-  if (it == p.requests.end()) return;
+  if (!locate(*this, b, index)) return false;
+  auto it = std::find_if(p.requests.begin(), p.requests.end(),
+                         [&](const request_slot& r) { return r.is(b.piece, index); });
+  if (it == p.requests.end()) return false;
   p.requests.erase(it);
+  --outstanding_total_;
+  answered(p, now);
   release_block(b.piece, index, peer);
+  return true;
 }
 
 void piece_picker::release_peer_requests(peer_key peer) {
   peer_entry& p = entry(peer);
   auto requests = std::move(p.requests);
   p.requests.clear();
-  for (const auto& [piece, index] : requests) release_block(piece, index, peer);
+  p.waiting_since.reset();
+  outstanding_total_ -= requests.size();
+  for (const auto& r : requests) release_block(r.piece, r.index, peer);
+}
+
+std::vector<block> piece_picker::expire_requests(peer_key peer, time_point now,
+                                                 std::chrono::milliseconds timeout) {
+  peer_entry& p = entry(peer);
+  std::vector<block> expired;
+  // Oldest first, and answers mostly come in request order: the expired ones are a prefix,
+  // but a peer may answer out of order, so every entry is looked at.
+  for (auto it = p.requests.begin(); it != p.requests.end();) {
+    if (now - it->sent <= timeout) {
+      ++it;
+      continue;
+    }
+    auto r = *it;
+    it = p.requests.erase(it);
+    --outstanding_total_;
+    release_block(r.piece, r.index, peer);
+    expired.push_back(block_at(r.piece, r.index));
+  }
+  return expired;
+}
+
+std::optional<time_point> piece_picker::waiting_since(peer_key peer) const {
+  return entry(peer).waiting_since;
 }
 
 std::size_t piece_picker::outstanding(peer_key peer) const {
@@ -120,7 +166,7 @@ std::size_t piece_picker::outstanding(peer_key peer) const {
 
 std::vector<block> piece_picker::outstanding_blocks(peer_key peer) const {
   std::vector<block> out;
-  for (const auto& [piece, index] : entry(peer).requests) out.push_back(block_at(piece, index));
+  for (const auto& r : entry(peer).requests) out.push_back(block_at(r.piece, r.index));
   return out;
 }
 

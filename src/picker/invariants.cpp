@@ -15,6 +15,10 @@ std::string at(const char* what, std::uint64_t n) {
 
 std::string piece_picker::check_invariants() const {
   const std::uint32_t n = piece_count_;
+  auto count_requests = [](const peer_entry& p, std::uint32_t piece, std::uint32_t index) {
+    return std::count_if(p.requests.begin(), p.requests.end(),
+                         [&](const request_slot& r) { return r.is(piece, index); });
+  };
   // Buckets: a permutation, positions consistent, each wanted piece in its availability's
   // bucket, pieces we have after the wanted range.
   if (starts_.size() < 2 || starts_.front() != 0) return "bucket starts malformed";
@@ -91,8 +95,7 @@ std::string piece_picker::check_invariants() const {
       if (s.state != block_state::requested) continue;
       auto it = peers_.find(s.peer);
       if (it == peers_.end()) return at("request by a removed peer in", piece);
-      const auto& reqs = it->second.requests;
-      if (std::count(reqs.begin(), reqs.end(), std::pair{piece, i}) != 1)
+      if (count_requests(it->second, piece, i) != 1)
         return at("request missing from its peer in", piece);
       ++requests;
     }
@@ -103,8 +106,7 @@ std::string piece_picker::check_invariants() const {
         return at("repeated endgame request in", piece);
       auto it = peers_.find(peer);
       if (it == peers_.end()) return at("endgame request by a removed peer in", piece);
-      const auto& reqs = it->second.requests;
-      if (std::count(reqs.begin(), reqs.end(), std::pair{piece, i}) != 1)
+      if (count_requests(it->second, piece, i) != 1)
         return at("endgame request missing from its peer in", piece);
       ++requests;
     }
@@ -118,6 +120,7 @@ std::string piece_picker::check_invariants() const {
   std::size_t listed = 0;
   for (const auto& [key, p] : peers_) listed += p.requests.size();
   if (listed != requests) return "peers list requests the blocks do not know";
+  if (listed != outstanding_total_) return "outstanding_total wrong";
   return {};
 }
 

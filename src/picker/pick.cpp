@@ -16,10 +16,11 @@
 namespace peerwire::picker {
 
 std::vector<block> piece_picker::pick(peer_key peer, std::size_t max_blocks, bool peer_choking_us,
-                                      bool start_new, std::size_t max_new_pieces) {
+                                      bool start_new, std::size_t max_new_pieces, time_point now) {
   peer_entry& p = entry(peer);
   std::vector<block> out;
   new_pieces_left_ = start_new ? max_new_pieces : 0;
+  now_ = now;
   // Nothing we lack at this peer: skip the walks below, which would find nothing.
   if (max_blocks == 0 || complete() || (!p.seed && p.lacking == 0)) return out;
   if (peer_choking_us) {
@@ -60,7 +61,7 @@ std::size_t piece_picker::take_free(peer_key peer, peer_entry& p, std::uint32_t 
     s.peer = peer;
     --d.free;
     --free_blocks_;
-    p.requests.emplace_back(piece, i);
+    add_request(p, piece, i);
     out.push_back(block_at(piece, i));
     ++taken;
   }
@@ -167,7 +168,7 @@ void piece_picker::pick_endgame(peer_key peer, peer_entry& p, std::size_t max, b
   }
   for (const candidate& c : candidates) {
     downloading_.at(c.piece).extra.emplace_back(c.index, peer);
-    p.requests.emplace_back(c.piece, c.index);
+    add_request(p, c.piece, c.index);
     out.push_back(block_at(c.piece, c.index));
   }
 }

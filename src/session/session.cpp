@@ -31,9 +31,8 @@ struct session::impl : torrent_host, peer::torrent_directory {
   // torrent_host
   asio::any_io_executor executor() override { return io_.get_executor(); }
   asio::thread_pool& disk_pool() override { return disk_; }
-  std::shared_ptr<peer::peer_connection> dial(const peer::tcp::endpoint& e,
-                                              const sha1_hash& h) override {
-    return host_->connect(e, h);
+  std::shared_ptr<peer::peer_connection> dial(const peer_address& to, const sha1_hash& h) override {
+    return host_->connect(to, h);
   }
   const session_settings& settings() const override { return settings_; }
   std::uint16_t listen_port() const override { return host_ ? host_->listen_port() : 0; }

@@ -16,27 +16,7 @@ namespace peerwire::session_detail {
 namespace {
 
 constexpr auto request_timeout = std::chrono::seconds(30);
-constexpr auto snub_time = std::chrono::seconds(60);
 constexpr auto announce_timeout = std::chrono::seconds(30);  // see expire_requests
-
-std::optional<peer::tcp::endpoint> parse_endpoint(const std::string& text) {
-  std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(host, ec);
-  if (ec) return std::nullopt;
-  unsigned long port = 0;
-  try {
-    port = std::stoul(text.substr(colon + 1));
-  } catch (...) {
-    return std::nullopt;
-  }
-  if (port == 0 || port > 65535) return std::nullopt;
-  return peer::tcp::endpoint(addr, static_cast<std::uint16_t>(port));
-}
 
 }  // namespace
 
@@ -79,7 +59,7 @@ torrent::torrent(torrent_host& host, add_torrent_params params)
       have_metadata_(!params_.magnet) {
   picker_.set_sequential(params_.sequential);
   for (const auto& p : params_.peers) {
-    if (auto e = parse_endpoint(p)) candidates_.push_back({*e});
+    if (auto a = peer::parse_peer_address(p)) candidates_.push_back({*a});
   }
 }
 
@@ -293,7 +273,7 @@ void torrent::attach(std::shared_ptr<peer_connection> c) {
   peer_entry& p = peers_[key];
   p.conn = c;
   p.key = key;
-  p.connected_at = p.last_block = steady::now();
+  p.connected_at = steady::now();
   if (have_metadata_) picker_.add_peer(key);
   // Our greeting was built when the connection started; announce what was verified since.
   if (const auto& greeted = c->torrent();
@@ -334,7 +314,7 @@ void torrent::detach(peer_connection& c) {
   }
   // Let the candidate be tried again later (with back-off when it failed quickly).
   for (auto& cand : candidates_) {
-    if (c.outgoing() && cand.connected && cand.endpoint == c.remote_endpoint()) {
+    if (c.outgoing() && cand.connected && cand.address == c.remote()) {
       cand.connected = false;
       if (!c.handshake_done()) ++cand.failures;
       cand.next_attempt =
@@ -397,18 +377,9 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
   } else if (std::holds_alternative<wire::choke>(m)) {
     // Without the fast extension a choke silently drops our requests (BEP 3); with it the
     // peer rejects each one explicitly (BEP 6), so they stay until then.
-    if (!p.conn->fast_enabled()) {
-      for (auto& o : p.requests) picker_.on_request_failed(p.key, o.b);
-      p.requests.clear();
-    }
+    if (!p.conn->fast_enabled()) picker_.release_peer_requests(p.key);
   } else if (const auto* r = std::get_if<wire::reject_request>(&m)) {
-    picker::block blk{r->index, r->offset, r->length};
-    auto it = std::find_if(p.requests.begin(), p.requests.end(),
-                           [&](const outstanding& o) { return o.b == blk; });
-    if (it != p.requests.end()) {
-      p.requests.erase(it);
-      picker_.on_request_failed(p.key, blk);
-    }
+    picker_.on_request_failed(p.key, {r->index, r->offset, r->length}, steady::now());
     fill_requests(p);
   } else if (const auto* a = std::get_if<wire::allowed_fast>(&m)) {
     picker_.set_allowed_fast(p.key, a->index);
@@ -480,18 +451,12 @@ void torrent::expire_requests(steady::time_point now) {
                                 announce_timeout.count()));
       continue;
     }
-    bool expired = false;
-    for (auto it = p.requests.begin(); it != p.requests.end();) {
-      if (now - it->sent > request_timeout) {
-        picker_.on_request_failed(k, it->b);
-        it = p.requests.erase(it);
-        expired = true;
-      } else {
-        ++it;
-      }
-    }
-    if (!p.conn->state().peer_choking && !p.requests.empty() && now - p.last_block > snub_time)
-      p.snubbed = true;
+    bool expired = !picker_.expire_requests(k, now, request_timeout).empty();
+    auto since = picker_.waiting_since(k).value_or(now);
+    using ms = std::chrono::milliseconds;
+    p.snubbed = picker::is_snubbed(p.conn->state().peer_choking, picker_.outstanding(k),
+                                   std::chrono::duration_cast<ms>(now.time_since_epoch()),
+                                   std::chrono::duration_cast<ms>(since.time_since_epoch()));
     if (expired) {
       for (auto& [k2, other] : peers_) fill_requests(other);
     }
@@ -508,16 +473,15 @@ void torrent::add_candidates(const std::vector<tracker::peer_endpoint>& peers, b
   }
   for (const auto& pe : peers) {
     if (from_pex && pex_count >= max_from_pex) return;
-    boost::system::error_code ec;
-    auto addr = boost::asio::ip::make_address(pe.address, ec);
-    if (ec || pe.port == 0) continue;
-    peer::tcp::endpoint e(addr, pe.port);
-    if (e.port() == host_.listen_port() && (addr.is_loopback() || addr.is_unspecified()))
+    auto ip = peer::parse_ip(pe.address);
+    if (!ip || pe.port == 0) continue;
+    peer_address a{*ip, pe.port, transport::tcp};
+    if (a.port == host_.listen_port() && (ip->is_loopback() || ip->is_unspecified()))
       continue;  // ourselves
     bool known = std::any_of(candidates_.begin(), candidates_.end(),
-                             [&](const candidate& c) { return c.endpoint == e; });
+                             [&](const candidate& c) { return c.address == a; });
     if (!known && candidates_.size() < max_candidates) {
-      candidate c{e};
+      candidate c{a};
       c.from_pex = from_pex;
       candidates_.push_back(c);
       pex_count += from_pex ? 1 : 0;
@@ -540,11 +504,11 @@ void torrent::connect_more(steady::time_point now) {
     if (active >= host_.settings().max_peers_per_torrent) return;
     if (host_.total_connections() >= host_.settings().max_peers_total) return;
     if (c.connected || c.banned || now < c.next_attempt) continue;
-    if (c.endpoint.port() == host_.listen_port() && c.endpoint.address().is_loopback()) continue;
+    if (c.address.port == host_.listen_port() && c.address.ip.is_loopback()) continue;
     c.connected = true;
     ++active;
     c.next_attempt = now + std::chrono::seconds(5);
-    host_.dial(c.endpoint, info_hash_);
+    host_.dial(c.address, info_hash_);
   }
 }
 

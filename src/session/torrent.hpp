@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "address_io.hpp"
 #include "peer_connection.hpp"
 #include "peerwire/choker.hpp"
 #include "peerwire/ext_metadata.hpp"
@@ -47,7 +48,7 @@ class torrent_host {
   virtual ~torrent_host() = default;
   virtual asio::any_io_executor executor() = 0;
   virtual asio::thread_pool& disk_pool() = 0;
-  virtual std::shared_ptr<peer_connection> dial(const peer::tcp::endpoint& e,
+  virtual std::shared_ptr<peer_connection> dial(const peer_address& to,
                                                 const sha1_hash& info_hash) = 0;
   virtual const session_settings& settings() const = 0;
   virtual std::uint16_t listen_port() const = 0;
@@ -103,18 +104,12 @@ class torrent : public std::enable_shared_from_this<torrent> {
     piece_cache::piece_data data;
     std::size_t at = 0;
   };
-  struct outstanding {
-    picker::block b;
-    steady::time_point sent;
-  };
   struct peer_entry {
     std::shared_ptr<peer_connection> conn;
     picker::peer_key key = 0;
     choker::rate_meter down, up;
-    steady::time_point connected_at, last_block;
-    // Ours to them, in the order sent. Peers answer mostly in that order, so an arriving block
-    // is usually the front one: a deque erases it in O(1) where a vector moved up to 500.
-    std::deque<outstanding> requests;
+    steady::time_point connected_at;
+    // Our requests to it are kept by the picker (picker_.outstanding(key) and friends).
     std::deque<pending_read> serving;  // theirs to us, waiting for their data or the socket
     std::deque<ready_block> ready;     // data in hand, next to send (bounded, see pump_uploads)
     // resolve_requests runs once per block sent: it starts where it stopped (the first
@@ -147,7 +142,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
       return n;
     }
     std::uint32_t reqq = 250;
-    bool snubbed = false;
+    bool snubbed = false;  // picker::is_snubbed, updated each tick (expire_requests)
     // Abuse counters (see on_request, on_block): requests refused in a row, and blocks it
     // sent that we never asked for (minus the requested ones since).
     std::size_t refused_in_a_row = 0;
@@ -174,7 +169,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
     std::vector<picker::peer_key> senders;
   };
   struct candidate {
-    peer::tcp::endpoint endpoint;
+    peer_address address;
     steady::time_point next_attempt{};
     int failures = 0;
     bool connected = false;

@@ -32,14 +32,14 @@ void torrent::fill_requests(peer_entry& p) {
   // In endgame every request duplicates one in flight elsewhere: a few per peer finish the
   // torrent just as fast, a full pipeline only multiplies the wasted bytes.
   if (picker_.in_endgame()) want = std::min<std::size_t>(want, 4);
-  if (p.requests.size() >= want) return;
-  std::size_t room = want - p.requests.size();
+  std::size_t outstanding = picker_.outstanding(p.key);
+  if (outstanding >= want) return;
+  std::size_t room = want - outstanding;
   if (!download_bucket_.unlimited()) {
     // Blocks asked for but not yet here are paid for on arrival: only ask for what the tokens
     // cover, counting every peer's requests in flight, or a fast start asks for everything
     // while the bucket still holds its first burst and the limit is overrun.
-    std::uint64_t in_flight = 0;
-    for (const auto& [k, other] : peers_) in_flight += other.requests.size();
+    std::uint64_t in_flight = picker_.outstanding_total();
     std::uint64_t affordable = download_bucket_.available(now) / block_size;
     if (affordable <= in_flight) return;
     room = std::min<std::size_t>(room, affordable - in_flight);
@@ -49,7 +49,7 @@ void torrent::fill_requests(peer_entry& p) {
   bool start_new = in_progress < piece_buffer_limit();
   if (!start_new) short_of_memory_ = true;
   auto blocks = picker_.pick(p.key, room, choked, start_new,
-                             start_new ? piece_buffer_limit() - in_progress : 0);
+                             start_new ? piece_buffer_limit() - in_progress : 0, now);
   if (blocks.empty() && !start_new && picker_.free_blocks_in_progress() > 0 &&
       in_progress < piece_buffer_limit() + peers_.size()) {
     // Pieces in progress still need blocks this peer cannot give (it lacks them; their
@@ -57,12 +57,9 @@ void torrent::fill_requests(peer_entry& p) {
     // position the download stops. Each peer then works on that piece, so this adds at most
     // one piece per peer. (Pieces fully asked for need nothing: their answers, or timeouts,
     // free the memory. A lone seeder used to get a fifth piece there.)
-    blocks = picker_.pick(p.key, room, choked, true, 1);
+    blocks = picker_.pick(p.key, room, choked, true, 1, now);
   }
-  for (const auto& b : blocks) {
-    p.requests.push_back({b, now});
-    p.conn->send(wire::request{b.piece, b.offset, b.length});
-  }
+  for (const auto& b : blocks) p.conn->send(wire::request{b.piece, b.offset, b.length});
 }
 
 void torrent::on_block(peer_entry& p, const wire::piece& m) {
@@ -73,9 +70,8 @@ void torrent::on_block(peer_entry& p, const wire::piece& m) {
   downloaded_ += static_cast<std::int64_t>(m.data.size());
   total_down_.add(m.data.size(), now);
   if (!download_bucket_.unlimited()) download_bucket_.consume(m.data.size(), now);
-  auto it = std::find_if(p.requests.begin(), p.requests.end(),
-                         [&](const outstanding& o) { return o.b == b; });
-  if (it == p.requests.end()) {
+  auto res = picker_.on_block(p.key, b, now);
+  if (res.status != picker::received::accepted) {
     // Not requested from this peer (cancelled in endgame, or timed out): dropped. A few such
     // blocks are normal (at most one request queue's worth, 500, arrives after a timeout);
     // a peer that keeps sending more than twice that, beyond what it sent on request, only
@@ -86,34 +82,21 @@ void torrent::on_block(peer_entry& p, const wire::piece& m) {
     return;
   }
   if (p.unrequested_blocks > 0) --p.unrequested_blocks;
-  p.requests.erase(it);
-  p.last_block = now;
   p.snubbed = false;
   p.down.add(m.data.size(), now);
-
-  auto res = picker_.on_block(p.key, b);
-  if (res.status == picker::received::accepted) {
-    auto& buf = partial_[b.piece];
-    if (buf.data.empty()) {
-      buf.data = take_piece_buffer(static_cast<std::size_t>(params_.torrent.piece_size(b.piece)));
-      buf.senders.assign(picker_.block_count(b.piece), 0);
-    }
-    std::copy(m.data.begin(), m.data.end(), buf.data.begin() + b.offset);
-    buf.senders[b.offset / picker_.block_size()] = p.key;
-    ++buf.blocks_received;
-    for (auto other : res.cancel_at) {
-      auto o = peers_.find(other);
-      if (o == peers_.end()) continue;
-      auto& reqs = o->second.requests;
-      auto r =
-          std::find_if(reqs.begin(), reqs.end(), [&](const outstanding& x) { return x.b == b; });
-      if (r != reqs.end()) {
-        reqs.erase(r);
-        o->second.conn->send(wire::cancel{b.piece, b.offset, b.length});
-      }
-    }
-    if (res.piece_complete) piece_complete(b.piece);
+  auto& buf = partial_[b.piece];
+  if (buf.data.empty()) {
+    buf.data = take_piece_buffer(static_cast<std::size_t>(params_.torrent.piece_size(b.piece)));
+    buf.senders.assign(picker_.block_count(b.piece), 0);
   }
+  std::copy(m.data.begin(), m.data.end(), buf.data.begin() + b.offset);
+  buf.senders[b.offset / picker_.block_size()] = p.key;
+  ++buf.blocks_received;
+  for (auto other : res.cancel_at) {
+    auto o = peers_.find(other);
+    if (o != peers_.end()) o->second.conn->send(wire::cancel{b.piece, b.offset, b.length});
+  }
+  if (res.piece_complete) piece_complete(b.piece);
   fill_requests(p);
 }
 
@@ -241,8 +224,7 @@ void torrent::ban(picker::peer_key key, const std::string& why) {
   if (it->second.conn->remote_handshake())
     banned_ids_.insert(it->second.conn->remote_handshake()->id);
   for (auto& c : candidates_) {
-    if (it->second.conn->outgoing() && c.endpoint == it->second.conn->remote_endpoint())
-      c.banned = true;
+    if (it->second.conn->outgoing() && c.address == it->second.conn->remote()) c.banned = true;
   }
   note("banned " + it->second.conn->peer_name() + ": " + why);
   it->second.conn->close("banned: " + why);
@@ -296,11 +278,9 @@ void torrent::pause_for_disk(std::uint32_t piece, const storage::storage_error& 
   // Stop downloading: every outstanding request is withdrawn (its block is free again in the
   // picker), and fill_requests asks for nothing until the write succeeds.
   for (auto& [k, p] : peers_) {
-    for (const auto& o : p.requests) {
-      p.conn->send(wire::cancel{o.b.piece, o.b.offset, o.b.length});
-      picker_.on_request_failed(k, o.b);
-    }
-    p.requests.clear();
+    for (const auto& b : picker_.outstanding_blocks(k))
+      p.conn->send(wire::cancel{b.piece, b.offset, b.length});
+    picker_.release_peer_requests(k);
   }
 }
 

@@ -347,13 +347,12 @@ bool torrent::load_cached_metadata() {
 
 void torrent::send_allowed_fast(peer_entry& p) {
   if (!have_metadata_ || !p.conn->fast_enabled() || !p.allowed_fast.empty()) return;
-  const auto& addr = p.conn->remote_endpoint().address();
+  const auto& addr = p.conn->remote().ip;
   // BEP 6 defines the set for IPv4 only. With few pieces the set would be much of the
   // torrent, free of any reciprocation: not offered then.
   auto count = static_cast<std::uint32_t>(params_.torrent.piece_count());
   if (!addr.is_v4() || count < 4 * allowed_fast_count) return;
-  p.allowed_fast =
-      ext::allowed_fast_set(addr.to_v4().to_uint(), info_hash_, count, allowed_fast_count);
+  p.allowed_fast = ext::allowed_fast_set(addr.v4_uint(), info_hash_, count, allowed_fast_count);
   for (auto i : p.allowed_fast) p.conn->send(wire::allowed_fast{i});
 }
 

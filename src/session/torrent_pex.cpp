@@ -53,9 +53,9 @@ void torrent::send_pex(steady::time_point now) {
   for (const auto& [k, p] : peers_) {
     if (!p.conn->handshake_done()) continue;
     const auto& ext = p.conn->remote_extensions();
-    auto ep = p.conn->remote_endpoint();
+    const auto& remote = p.conn->remote();
     std::uint8_t flags = 0;
-    std::uint16_t port = ep.port();
+    std::uint16_t port = remote.port;
     if (p.conn->outgoing()) {
       flags |= ext::pex_flag::reachable;
     } else if (ext && ext->listen_port && *ext->listen_port != 0) {
@@ -64,7 +64,7 @@ void torrent::send_pex(steady::time_point now) {
       continue;
     }
     if (p.conn->state().peer_is_seed() || (ext && ext->upload_only)) flags |= ext::pex_flag::seed;
-    connected.push_back({k, {{ep.address().to_string(), port}, flags}});
+    connected.push_back({k, {{peer::to_string(remote.ip), port}, flags}});
   }
   std::vector<ext::pex_peer> others;
   for (auto& [k, p] : peers_) {

@@ -274,29 +274,3 @@ TEST(Choker, EqualRatesTakeTurnsInRegularSlots) {
   ASSERT_EQ(regular_rounds.size(), 8u);
   for (const auto& [key, rounds] : regular_rounds) EXPECT_EQ(rounds, 5) << "peer " << key;
 }
-
-struct snub_case {
-  std::string name;
-  std::optional<std::int64_t> waiting_since, last_block;
-  std::int64_t now;
-  bool snubbed;
-};
-
-TEST(Choker, IsSnubbedAfterTimeoutWithoutBlocksWhileWaiting) {
-  const std::vector<snub_case> cases = {
-      {"not waiting for anything", std::nullopt, std::nullopt, 500, false},
-      {"waiting, no block ever, under timeout", 0, std::nullopt, 59, false},
-      {"waiting, no block ever, timeout reached", 0, std::nullopt, 60, true},
-      {"recent block", 0, 100, 150, false},
-      {"old block", 0, 100, 160, true},
-      {"block older than the wait", 100, 10, 150, false},
-  };
-  auto tp = [](std::optional<std::int64_t> s) -> std::optional<time_point> {
-    if (!s) return std::nullopt;
-    return at(*s);
-  };
-  for (const auto& tc : cases) {
-    EXPECT_EQ(is_snubbed(tp(tc.waiting_since), tp(tc.last_block), at(tc.now)), tc.snubbed)
-        << tc.name;
-  }
-}
