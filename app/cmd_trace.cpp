@@ -11,12 +11,10 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "files.hpp"
 #include "peer_address.hpp"
 #include "peer_host.hpp"
-#include "peerwire/magnet.hpp"
-#include "peerwire/metainfo.hpp"
 #include "text.hpp"
+#include "torrent_source.hpp"
 
 namespace peerwire::app {
 namespace {
@@ -25,58 +23,25 @@ using steady = std::chrono::steady_clock;
 
 // The torrent to trace, from exactly one of: .torrent file, magnet link, --info-hash.
 std::optional<peer::torrent_ref> torrent_from(const trace_cli_options& opt, int& exit_code) {
+  torrent_source_options so;
+  so.no_v1_message = "invalid magnet link: no v1 (btih) info-hash";
+  auto loaded = load_torrent(opt.torrent, opt.info_hash, so, exit_code);
+  if (!loaded) return std::nullopt;
   peer::torrent_ref t;
-  if (!opt.info_hash.empty()) {
-    auto h = sha1_hash::parse(opt.info_hash);
-    if (!h) {
-      std::fprintf(stderr, "peerwire: --info-hash must be 40 hex digits or 32 base32 characters\n");
-      exit_code = exit_usage;
-      return std::nullopt;
-    }
-    t.info_hash = *h;
-    return t;
+  t.info_hash = *loaded->info_hash;
+  if (loaded->torrent) {
+    const metainfo& m = *loaded->torrent;
+    t.piece_count = static_cast<std::uint32_t>(m.piece_count());
+    t.piece_length = static_cast<std::uint32_t>(m.piece_length);
+    t.total_size = static_cast<std::uint64_t>(m.total_size);
   }
-  if (looks_like_magnet(opt.torrent)) {
-    auto link = parse_magnet(opt.torrent);
-    if (!link || !link->hash.v1) {
-      std::fprintf(stderr, "peerwire: invalid magnet link: %s\n",
-                   link ? "no v1 (btih) info-hash" : printable(link.error().describe()).c_str());
-      exit_code = exit_bad_input;
-      return std::nullopt;
-    }
-    t.info_hash = *link->hash.v1;
-    return t;
-  }
-  std::string error;
-  metainfo_limits limits;
-  auto data = read_whole_file(opt.torrent, limits.bencode.max_input_size, error);
-  if (!data) {
-    std::fprintf(stderr, "peerwire: %s\n", printable(error).c_str());
-    exit_code = exit_io;
-    return std::nullopt;
-  }
-  auto m = parse_metainfo(*data, limits);
-  if (!m) {
-    std::fprintf(stderr, "peerwire: invalid torrent %s: %s\n", printable(opt.torrent).c_str(),
-                 printable(m.error().describe()).c_str());
-    exit_code = exit_bad_input;
-    return std::nullopt;
-  }
-  t.info_hash = *m->hash.v1;
-  t.piece_count = static_cast<std::uint32_t>(m->piece_count());
-  t.piece_length = static_cast<std::uint32_t>(m->piece_length);
-  t.total_size = static_cast<std::uint64_t>(m->total_size);
   return t;
 }
 
 }  // namespace
 
 int run_trace(const trace_cli_options& opt) {
-  if ((opt.info_hash.empty() ? 0 : 1) + (opt.torrent.empty() ? 0 : 1) != 1) {
-    std::fprintf(stderr,
-                 "peerwire: give exactly one of a .torrent file, a magnet link or --info-hash\n");
-    return exit_usage;
-  }
+  if (!exactly_one_source(opt.torrent, opt.info_hash)) return exit_usage;
   if (opt.peers.empty() && !opt.listen) {
     std::fprintf(stderr, "peerwire: nothing to trace: give --peer HOST:PORT and/or --listen\n");
     return exit_usage;
