@@ -13,11 +13,10 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "files.hpp"
 #include "peer_address.hpp"
-#include "peerwire/magnet.hpp"
 #include "peerwire/session.hpp"
 #include "text.hpp"
+#include "torrent_source.hpp"
 
 namespace peerwire::app {
 namespace {
@@ -172,30 +171,26 @@ int run_download(const download_cli_options& opt) {
   }
 
   std::vector<add_torrent_params> torrents;
+  torrent_source_options so;
+  so.magnet_any_case = false;
+  so.no_v1_message =
+      "this magnet link has only a v2 info-hash (btmh); peerwire speaks BitTorrent v1 and needs "
+      "a btih";
   for (const auto& path : opt.torrents) {
-    std::string error;
-    if (path.starts_with("magnet:")) {
-      auto link = parse_magnet(path);
-      if (!link) {
-        std::fprintf(stderr, "peerwire: invalid magnet link: %s\n",
-                     printable(link.error().describe()).c_str());
-        return exit_bad_input;
-      }
-      if (!link->hash.v1) {
-        std::fprintf(stderr,
-                     "peerwire: this magnet link has only a v2 info-hash (btmh); peerwire speaks "
-                     "BitTorrent v1 and needs a btih\n");
-        return exit_bad_input;
-      }
-      add_torrent_params p;
+    int code = exit_ok;
+    auto loaded = load_torrent(path, {}, so, code);
+    if (!loaded) return code;
+    add_torrent_params p;
+    if (loaded->magnet) {
+      const magnet_link& link = *loaded->magnet;
       magnet_source src;
-      src.info_hash = *link->hash.v1;
-      src.display_name = link->display_name;
+      src.info_hash = *link.hash.v1;
+      src.display_name = link.display_name;
       // One tier per tr, in order, as other clients do: each is tried in turn.
-      for (const auto& tr : link->trackers) src.trackers.push_back({tr});
+      for (const auto& tr : link.trackers) src.trackers.push_back({tr});
       p.magnet = std::move(src);
       p.peers = peers;
-      for (const auto& pe : link->peers) {
+      for (const auto& pe : link.peers) {
         std::string pe_error;
         if (auto resolved = resolve_peer_address(pe, pe_error)) {
           p.peers.push_back(*resolved);
@@ -204,29 +199,11 @@ int run_download(const download_cli_options& opt) {
         }
       }
       if (!opt.save_torrent.empty()) p.save_torrent = opt.save_torrent;
-      p.save_path = opt.dir;
-      p.sequential = opt.sequential;
-      p.recheck = opt.recheck;
-      p.goal = goal;
-      torrents.push_back(std::move(p));
-      continue;
+    } else {
+      p.torrent = std::move(*loaded->torrent);
+      p.peers = peers;
     }
-    metainfo_limits limits;
-    auto data = read_whole_file(path, limits.bencode.max_input_size, error);
-    if (!data) {
-      std::fprintf(stderr, "peerwire: %s\n", printable(error).c_str());
-      return exit_io;
-    }
-    auto m = parse_metainfo(*data, limits);
-    if (!m) {
-      std::fprintf(stderr, "peerwire: invalid torrent %s: %s\n", printable(path).c_str(),
-                   printable(m.error().describe()).c_str());
-      return exit_bad_input;
-    }
-    add_torrent_params p;
-    p.torrent = std::move(*m);
     p.save_path = opt.dir;
-    p.peers = peers;
     p.sequential = opt.sequential;
     p.recheck = opt.recheck;
     p.goal = goal;

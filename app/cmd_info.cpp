@@ -9,10 +9,10 @@
 #include <boost/json.hpp>
 
 #include "exit_codes.hpp"
-#include "files.hpp"
 #include "peerwire/magnet.hpp"
 #include "peerwire/metainfo.hpp"
 #include "text.hpp"
+#include "torrent_source.hpp"
 
 namespace peerwire::app {
 namespace {
@@ -178,39 +178,25 @@ void print_magnet(const magnet_link& link) {
   write_out(std::string_view(out.data(), out.size()));
 }
 
-int report_bad_input(const std::string& what, const failure& e) {
-  std::fprintf(stderr, "peerwire: %s: %s\n", what.c_str(), printable(e.describe()).c_str());
-  return exit_bad_input;
-}
-
 }  // namespace
 
 int run_info(const info_options& opt) {
-  if (looks_like_magnet(opt.input)) {
-    auto link = parse_magnet(opt.input);
-    if (!link) return report_bad_input("invalid magnet link", link.error());
+  torrent_source_options so;
+  so.no_v1_message.clear();  // a v2-only link is shown, not refused
+  so.oversized_is_bad_input = true;
+  int code = exit_ok;
+  auto t = load_torrent(opt.input, {}, so, code);
+  if (!t) return code;
+  if (t->magnet) {
     if (opt.json) {
-      print_json(magnet_json(*link));
+      print_json(magnet_json(*t->magnet));
     } else {
-      print_magnet(*link);
+      print_magnet(*t->magnet);
     }
-    return exit_ok;
-  }
-
-  metainfo_limits limits;
-  std::string error;
-  auto data = read_whole_file(opt.input, limits.bencode.max_input_size, error);
-  if (!data) {
-    std::fprintf(stderr, "peerwire: %s\n", printable(error).c_str());
-    // An oversized file is bad input; a missing or unreadable one is an I/O problem.
-    return error.find("larger than the limit") != std::string::npos ? exit_bad_input : exit_io;
-  }
-  auto m = parse_metainfo(*data, limits);
-  if (!m) return report_bad_input("invalid torrent " + opt.input, m.error());
-  if (opt.json) {
-    print_json(torrent_json(*m));  // moved: the tree for 100k files is large
+  } else if (opt.json) {
+    print_json(torrent_json(*t->torrent));  // moved: the tree for 100k files is large
   } else {
-    print_torrent(*m);
+    print_torrent(*t->torrent);
   }
   return exit_ok;
 }

@@ -6,13 +6,11 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "files.hpp"
 #include "peer_address.hpp"
-#include "peerwire/magnet.hpp"
-#include "peerwire/metainfo.hpp"
 #include "peerwire/probe.hpp"
 #include "peerwire/wire.hpp"
 #include "text.hpp"
+#include "torrent_source.hpp"
 
 namespace peerwire::app {
 namespace {
@@ -281,50 +279,14 @@ int run_probe(const probe_cli_options& opt) {
                  printable(opt.target).c_str());
     return exit_usage;
   }
-  int sources = !opt.info_hash.empty() + !opt.torrent.empty();
-  if (sources != 1) {
-    std::fprintf(stderr,
-                 "peerwire: give exactly one of a .torrent file, a magnet link or --info-hash\n");
-    return exit_usage;
-  }
-  if (!opt.info_hash.empty()) {
-    auto h = sha1_hash::parse(opt.info_hash);
-    if (!h) {
-      std::fprintf(stderr, "peerwire: --info-hash must be 40 hex digits or 32 base32 characters\n");
-      return exit_usage;
-    }
-    o.info_hash = *h;
-  } else if (looks_like_magnet(opt.torrent)) {
-    auto link = parse_magnet(opt.torrent);
-    if (!link) {
-      std::fprintf(stderr, "peerwire: invalid magnet link: %s\n",
-                   printable(link.error().describe()).c_str());
-      return exit_bad_input;
-    }
-    if (!link->hash.v1) {
-      std::fprintf(
-          stderr,
-          "peerwire: the magnet link has no v1 (btih) info-hash; v2-only is not supported yet\n");
-      return exit_bad_input;
-    }
-    o.info_hash = *link->hash.v1;
-  } else {
-    std::string error;
-    metainfo_limits limits;
-    auto data = read_whole_file(opt.torrent, limits.bencode.max_input_size, error);
-    if (!data) {
-      std::fprintf(stderr, "peerwire: %s\n", printable(error).c_str());
-      return exit_io;
-    }
-    auto m = parse_metainfo(*data, limits);
-    if (!m) {
-      std::fprintf(stderr, "peerwire: invalid torrent %s: %s\n", printable(opt.torrent).c_str(),
-                   printable(m.error().describe()).c_str());
-      return exit_bad_input;
-    }
-    o.info_hash = *m->hash.v1;
-    o.piece_count = m->piece_count();
-  }
+  if (!exactly_one_source(opt.torrent, opt.info_hash)) return exit_usage;
+  torrent_source_options so;
+  so.no_v1_message = "the magnet link has no v1 (btih) info-hash; v2-only is not supported yet";
+  int code = exit_ok;
+  auto loaded = load_torrent(opt.torrent, opt.info_hash, so, code);
+  if (!loaded) return code;
+  o.info_hash = *loaded->info_hash;
+  if (loaded->torrent) o.piece_count = loaded->torrent->piece_count();
   if (opt.timeout <= 0 || opt.timeout > 600) {
     std::fprintf(stderr, "peerwire: --timeout must be between 0 and 600 seconds\n");
     return exit_usage;

@@ -1,6 +1,7 @@
 // `peerwire scrape (TORRENT|MAGNET | --tracker URL... --info-hash HEX) [--json]`: asks each
 // tracker how many seeders, leechers and completed downloads it counts for one torrent (BEP 48
 // over HTTP, BEP 15 over UDP), all trackers at once.
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -9,12 +10,10 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "files.hpp"
-#include "peerwire/magnet.hpp"
-#include "peerwire/metainfo.hpp"
 #include "peerwire/tracker_policy.hpp"
 #include "peerwire/tracker_scrape_run.hpp"
 #include "text.hpp"
+#include "torrent_source.hpp"
 
 namespace peerwire::app {
 namespace {
@@ -33,57 +32,22 @@ void add_unique(std::vector<std::string>& out, const std::string& url) {
 
 // Loads what to scrape from the command line; on failure prints why and sets `code`.
 std::optional<target> load_target(const scrape_cli_options& opt, int& code) {
-  target t;
-  int sources = !opt.info_hash.empty() + !opt.torrent.empty();
-  if (sources != 1) {
-    std::fprintf(stderr,
-                 "peerwire: give exactly one of a .torrent file, a magnet link or --info-hash\n");
+  if (!exactly_one_source(opt.torrent, opt.info_hash)) {
     code = exit_usage;
     return std::nullopt;
   }
-  if (!opt.info_hash.empty()) {
-    auto h = sha1_hash::parse(opt.info_hash);
-    if (!h) {
-      std::fprintf(stderr, "peerwire: --info-hash must be 40 hex digits or 32 base32 characters\n");
-      code = exit_bad_input;
-      return std::nullopt;
-    }
-    t.info_hash = *h;
-  } else if (looks_like_magnet(opt.torrent)) {
-    auto link = parse_magnet(opt.torrent);
-    if (!link) {
-      std::fprintf(stderr, "peerwire: invalid magnet link: %s\n",
-                   printable(link.error().describe()).c_str());
-      code = exit_bad_input;
-      return std::nullopt;
-    }
-    if (!link->hash.v1) {
-      std::fprintf(stderr, "peerwire: the magnet link has no v1 (btih) info-hash\n");
-      code = exit_bad_input;
-      return std::nullopt;
-    }
-    t.info_hash = *link->hash.v1;
-    t.name = link->display_name;
-    for (const auto& url : link->trackers) add_unique(t.trackers, url);
-  } else {
-    std::string error;
-    metainfo_limits limits;
-    auto data = read_whole_file(opt.torrent, limits.bencode.max_input_size, error);
-    if (!data) {
-      std::fprintf(stderr, "peerwire: %s\n", printable(error).c_str());
-      code = exit_io;
-      return std::nullopt;
-    }
-    auto m = parse_metainfo(*data, limits);
-    if (!m) {
-      std::fprintf(stderr, "peerwire: invalid torrent %s: %s\n", printable(opt.torrent).c_str(),
-                   printable(m.error().describe()).c_str());
-      code = exit_bad_input;
-      return std::nullopt;
-    }
-    t.info_hash = *m->hash.v1;
-    t.name = m->name;
-    for (const auto& tier : m->trackers) {
+  torrent_source_options so;
+  so.bad_info_hash_code = exit_bad_input;
+  auto loaded = load_torrent(opt.torrent, opt.info_hash, so, code);
+  if (!loaded) return std::nullopt;
+  target t;
+  t.info_hash = *loaded->info_hash;
+  if (loaded->magnet) {
+    t.name = loaded->magnet->display_name;
+    for (const auto& url : loaded->magnet->trackers) add_unique(t.trackers, url);
+  } else if (loaded->torrent) {
+    t.name = loaded->torrent->name;
+    for (const auto& tier : loaded->torrent->trackers) {
       for (const auto& url : tier) add_unique(t.trackers, url);
     }
   }

@@ -2,8 +2,9 @@
 // responses (BEP 3 dictionary peers, BEP 23 compact peers, BEP 7 peers6), and the URL helpers
 // the HTTP client needs (splitting a URL into connection parts, resolving a redirect).
 //
-// No sockets here: the IO shell lives in tracker_http.hpp. Everything read from a tracker is
-// untrusted and bounded (body size, peers kept); bad input is an error with a reason.
+// No sockets here: the IO shell is the library's private src/tracker/http_client.hpp.
+// Everything read from a tracker is untrusted and bounded (body size, peers kept); bad input
+// is an error with a reason.
 #pragma once
 
 #include <chrono>

@@ -1,38 +1,28 @@
-#include <arpa/inet.h>
-
 #include <algorithm>
 
 #include "peerwire/bencode.hpp"
 #include "peerwire/bencode_value.hpp"
 #include "peerwire/ext_handshake.hpp"
+#include "peerwire/ip_text.hpp"
 
 namespace peerwire::ext {
 
 std::optional<std::string> address_text(std::string_view raw) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (raw.size() == 4) {
-    if (inet_ntop(AF_INET, raw.data(), buf, sizeof buf) == nullptr) return std::nullopt;
-    return std::string(buf);
-  }
-  if (raw.size() == 16) {
-    if (inet_ntop(AF_INET6, raw.data(), buf, sizeof buf) == nullptr) return std::nullopt;
-    return std::string(buf);
-  }
+  const auto* p = reinterpret_cast<const std::uint8_t*>(raw.data());
+  if (raw.size() == 4) return ipv4_text(std::span<const std::uint8_t, 4>(p, 4));
+  if (raw.size() == 16) return ipv6_text(std::span<const std::uint8_t, 16>(p, 16));
   return std::nullopt;
 }
 
 std::optional<std::string> address_bytes(std::string_view text) {
-  // inet_pton needs a NUL-terminated string; anything longer than an IPv6 text is not one.
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
-  if (text.find('\0') != std::string_view::npos) return std::nullopt;  // c_str() would cut it
-  const std::string z(text);
-  unsigned char buf[16] = {};
-  if (z.find(':') == std::string::npos) {
-    if (inet_pton(AF_INET, z.c_str(), buf) != 1) return std::nullopt;
-    return std::string(reinterpret_cast<const char*>(buf), 4);
+  if (text.find(':') == std::string_view::npos) {
+    auto v4 = parse_ipv4(text);
+    if (!v4) return std::nullopt;
+    return std::string(v4->begin(), v4->end());
   }
-  if (inet_pton(AF_INET6, z.c_str(), buf) != 1) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(buf), 16);
+  auto v6 = parse_ipv6(text);
+  if (!v6) return std::nullopt;
+  return std::string(v6->begin(), v6->end());
 }
 
 result<handshake> parse_handshake(std::span<const std::uint8_t> payload) {

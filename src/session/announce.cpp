@@ -10,7 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
-#include "peerwire/tracker_http.hpp"
+#include "http_client.hpp"
 #include "peerwire/tracker_policy.hpp"
 #include "peerwire/tracker_udp_io.hpp"
 #include "torrent.hpp"

@@ -28,7 +28,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "peerwire/tracker_http.hpp"
+#include "http_client.hpp"
 #include "peerwire/tracker_policy.hpp"
 
 namespace peerwire::tracker {

@@ -1,10 +1,9 @@
 // Announce response parsing (BEP 3, BEP 23 compact peers, BEP 7 peers6). Pure.
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "peerwire/bencode.hpp"
+#include "peerwire/ip_text.hpp"
 #include "peerwire/tracker.hpp"
 
 namespace peerwire::tracker {
@@ -69,10 +68,9 @@ std::uint16_t port_at(const unsigned char* p) {
   return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
 }
 
-std::string address_text(int family, const void* raw) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(family, raw, text, sizeof text);
-  return text;
+std::string address_text(bool v6, const unsigned char* raw) {
+  if (v6) return ipv6_text(std::span<const std::uint8_t, 16>(raw, 16));
+  return ipv4_text(std::span<const std::uint8_t, 4>(raw, 4));
 }
 
 // BEP 23 (IPv4, 6 bytes per peer) and BEP 7 (IPv6, 18 bytes per peer).
@@ -90,19 +88,15 @@ result<bool> read_compact(std::string_view key, std::string_view bytes, bool v6,
       }
       break;
     }
-    sink.add(address_text(v6 ? AF_INET6 : AF_INET, p + i), port_at(p + i + addr_len));
+    sink.add(address_text(v6, p + i), port_at(p + i + addr_len));
   }
   return true;
 }
 
 // Canonical text of an IPv4/IPv6 literal, or nullopt for anything else (host names).
 std::optional<std::string> ip_literal(std::string_view ip) {
-  if (ip.size() >= INET6_ADDRSTRLEN || ip.find('\0') != std::string_view::npos) return {};
-  char buf[INET6_ADDRSTRLEN] = {};
-  std::memcpy(buf, ip.data(), ip.size());
-  unsigned char raw[16];
-  if (inet_pton(AF_INET, buf, raw) == 1) return address_text(AF_INET, raw);
-  if (inet_pton(AF_INET6, buf, raw) == 1) return address_text(AF_INET6, raw);
+  if (auto v4 = parse_ipv4(ip)) return ipv4_text(*v4);
+  if (auto v6 = parse_ipv6(ip)) return ipv6_text(*v6);
   return {};
 }
 

@@ -1,11 +1,10 @@
 // Tracker URL policy: allowed schemes, UDP URL splitting, address classes for the redirect
 // rule (pure).
-#include <arpa/inet.h>
-
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <cstring>
 
+#include "peerwire/ip_text.hpp"
 #include "peerwire/tracker_policy.hpp"
 
 namespace peerwire::tracker {
@@ -136,12 +135,8 @@ address_class classify_address(std::span<const std::uint8_t> a) {
 }
 
 std::optional<address_class> classify_address(std::string_view literal) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (literal.size() >= sizeof buf || literal.find('\0') != std::string_view::npos) return {};
-  std::memcpy(buf, literal.data(), literal.size());
-  std::uint8_t raw[16];
-  if (inet_pton(AF_INET, buf, raw) == 1) return classify_address(std::span(raw, 4));
-  if (inet_pton(AF_INET6, buf, raw) == 1) return classify_address(std::span(raw, 16));
+  if (auto v4 = parse_ipv4(literal)) return classify_address(std::span(v4->data(), 4));
+  if (auto v6 = parse_ipv6(literal)) return classify_address(std::span(v6->data(), 16));
   return {};
 }
 

@@ -3,7 +3,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "peerwire/tracker_http.hpp"
+#include "http_client.hpp"
 #include "peerwire/tracker_policy.hpp"
 #include "peerwire/tracker_scrape_run.hpp"
 #include "peerwire/tracker_udp_io.hpp"

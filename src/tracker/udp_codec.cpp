@@ -1,8 +1,7 @@
 // BEP 15 packet encoding and decoding (pure). All integers are big-endian.
-#include <arpa/inet.h>
-
 #include <algorithm>
 
+#include "peerwire/ip_text.hpp"
 #include "peerwire/tracker_udp.hpp"
 
 namespace peerwire::tracker::udp {
@@ -62,10 +61,9 @@ const char* action_name(std::uint32_t a) {
   return "unknown";
 }
 
-std::string address_text(int af, const std::uint8_t* raw) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(af, raw, text, sizeof text);
-  return text;
+std::string address_text(bool v6, const std::uint8_t* raw) {
+  if (v6) return ipv6_text(std::span<const std::uint8_t, 16>(raw, 16));
+  return ipv4_text(std::span<const std::uint8_t, 4>(raw, 4));
 }
 
 result<reply> decode_announce(std::span<const std::uint8_t> p, family fam,
@@ -108,7 +106,7 @@ result<reply> decode_announce(std::span<const std::uint8_t> p, family fam,
     } else if (a.peers.size() >= lim.max_peers) {
       ++dropped;
     } else {
-      a.peers.push_back({address_text(fam == family::v6 ? AF_INET6 : AF_INET, e), port, {}});
+      a.peers.push_back({address_text(fam == family::v6, e), port, {}});
     }
   }
   if (zero_ports) a.notes.push_back("skipped " + std::to_string(zero_ports) + " peers with port 0");

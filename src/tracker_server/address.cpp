@@ -1,8 +1,7 @@
 // Endpoint helpers and the allow-list file format.
-#include <arpa/inet.h>  // inet_ntop: formatting only, no sockets
-
 #include <algorithm>
 
+#include "peerwire/ip_text.hpp"
 #include "peerwire/tracker_server.hpp"
 
 namespace peerwire::tracker_server {
@@ -23,9 +22,8 @@ endpoint endpoint::v6_from(const std::array<std::uint8_t, 16>& a, std::uint16_t 
 }
 
 std::string ip_text(const endpoint& e) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (!inet_ntop(e.v6 ? AF_INET6 : AF_INET, e.ip.data(), buf, sizeof buf)) return "?";
-  return buf;
+  if (e.v6) return ipv6_text(e.ip);
+  return ipv4_text(std::span<const std::uint8_t, 4>(e.ip.data(), 4));
 }
 
 std::string to_string(const endpoint& e) {

@@ -7,7 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <chrono>
 
-#include "peerwire/tracker_http.hpp"
+#include "http_client.hpp"
 #include "test_server.hpp"
 
 namespace pt = peerwire::tracker;

@@ -1,5 +1,7 @@
 // HTTP(S) tracker client, the IO shell around tracker.hpp: one GET with Boost.Beast over
 // plain TCP or TLS, bounded in time and size, following a bounded number of redirects.
+// Private to the library (the session and the scrape runner use it): it needs Boost.Asio,
+// which public headers must not pull in (scripts/check-layers.py).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
