@@ -1,4 +1,4 @@
-// The algorithms of glibc's inet_ntop/inet_pton (from BIND), on string_views, so the pure
+// Written here to give the same text as glibc's inet_ntop/inet_pton, on string_views, so the pure
 // modules format and parse addresses exactly as they did when they called them.
 #include "peerwire/ip_text.hpp"
 
