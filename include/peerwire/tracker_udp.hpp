@@ -1,6 +1,7 @@
 // UDP tracker protocol (BEP 15, with BEP 7's 18-byte IPv6 peers), the pure part: encoding the
 // connect / announce / scrape requests and decoding the tracker's replies. No sockets here:
-// the IO (retransmission, connection-id cache, the shared socket) lives in tracker_udp_io.hpp.
+// the IO (retransmission, connection-id cache, transactions on the shared socket) lives in
+// src/tracker/udp_io.hpp.
 //
 // Replies are untrusted: sizes are checked strictly (a peer list that is not a whole number of
 // entries is an error, not a truncated list), the peer count is bounded, and the tracker's

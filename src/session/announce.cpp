@@ -12,8 +12,8 @@
 
 #include "http_client.hpp"
 #include "peerwire/tracker_policy.hpp"
-#include "peerwire/tracker_udp_io.hpp"
 #include "torrent.hpp"
+#include "udp_io.hpp"
 
 namespace peerwire::session_detail {
 

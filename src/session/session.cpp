@@ -13,9 +13,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "peer_host.hpp"
-#include "peerwire/tracker_udp_io.hpp"
 #include "peerwire/wire_peer_id.hpp"
 #include "torrent.hpp"
+#include "udp_io.hpp"
+#include "udp_socket.hpp"
 
 namespace peerwire {
 
@@ -94,8 +95,12 @@ struct session::impl : torrent_host, peer::torrent_directory {
   asio::steady_timer ticker_;
   wire::peer_id id_;
   std::unique_ptr<peer::peer_host> host_;
-  // The session's one UDP socket (UDP trackers now; uTP and the DHT will share it).
-  std::unique_ptr<tracker::udp_mux> udp_;
+  // The session's one UDP socket. Each datagram goes to the owner of its kind, registered
+  // with udp_->on_datagram() (and on_batch_end()): tracker replies to udp_transactions_; uTP
+  // (BEP 29) and KRPC (BEP 5, the DHT) register theirs on udp_ next to it when they exist.
+  // Until then their datagrams are only counted as dropped (udp_->counters()).
+  std::unique_ptr<net::udp_socket> udp_;
+  std::unique_ptr<tracker::udp_transactions> udp_transactions_;
   std::unique_ptr<tracker::udp_tracker> udp_tracker_;
   std::string udp_error_;
   std::vector<std::shared_ptr<torrent>> torrents_;
@@ -132,11 +137,12 @@ result<std::uint16_t> session::start() {
   if (!port) return port.error();
   // UDP on the same port as TCP when it is free (where uTP will expect it), else any port.
   // Without a UDP socket the session still works; UDP trackers then report why.
-  s.udp_ = std::make_unique<tracker::udp_mux>(s.io_.get_executor());
+  s.udp_ = std::make_unique<net::udp_socket>(s.io_.get_executor());
   auto udp_port = s.udp_->open(s.settings_.bind_address, *port);
   if (!udp_port) udp_port = s.udp_->open(s.settings_.bind_address, 0);
   if (udp_port) {
-    s.udp_tracker_ = std::make_unique<tracker::udp_tracker>(*s.udp_);
+    s.udp_transactions_ = std::make_unique<tracker::udp_transactions>(*s.udp_);
+    s.udp_tracker_ = std::make_unique<tracker::udp_tracker>(*s.udp_transactions_);
   } else {
     s.udp_error_ = udp_port.error().message;
   }
@@ -209,6 +215,7 @@ void session::stop() {
       s.ticker_.cancel();
       s.publish(std::chrono::steady_clock::now());
       if (s.host_) s.host_->shutdown("session stopped");
+      if (s.udp_transactions_) s.udp_transactions_->close();
       if (s.udp_) s.udp_->close();
       s.work_.reset();
       std::lock_guard lock(m);

@@ -6,7 +6,7 @@
 #include "http_client.hpp"
 #include "peerwire/tracker_policy.hpp"
 #include "peerwire/tracker_scrape_run.hpp"
-#include "peerwire/tracker_udp_io.hpp"
+#include "udp_io.hpp"
 
 namespace peerwire::tracker {
 namespace {
@@ -77,7 +77,8 @@ std::vector<scrape_outcome> scrape_trackers(const std::vector<std::string>& trac
                                             const scrape_run_options& opts) {
   std::vector<scrape_outcome> out(trackers.size());
   asio::io_context io;
-  udp_mux mux(io.get_executor());
+  net::udp_socket socket(io.get_executor());
+  std::unique_ptr<udp_transactions> transactions;
   std::unique_ptr<udp_tracker> udp;
   std::string udp_error;
   bool need_udp = false;
@@ -86,9 +87,10 @@ std::vector<scrape_outcome> scrape_trackers(const std::vector<std::string>& trac
     need_udp = need_udp || (kind && *kind == url_kind::udp);
   }
   if (need_udp) {
-    auto port = mux.open(opts.bind_address, 0);
+    auto port = socket.open(opts.bind_address, 0);
     if (port) {
-      udp = std::make_unique<udp_tracker>(mux);
+      transactions = std::make_unique<udp_transactions>(socket);
+      udp = std::make_unique<udp_tracker>(*transactions);
     } else {
       udp_error = port.error().message;
     }
@@ -101,7 +103,8 @@ std::vector<scrape_outcome> scrape_trackers(const std::vector<std::string>& trac
   // Every call is bounded by opts.timeout, so this returns; the receive loop ends with close.
   while (finished < trackers.size() && io.run_one() > 0) {
   }
-  mux.close();
+  if (transactions) transactions->close();
+  socket.close();
   io.run();
   for (auto& o : out) {
     if (!o.ok && o.error == "no UDP socket") o.error = "no UDP socket: " + udp_error;

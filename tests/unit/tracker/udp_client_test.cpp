@@ -11,7 +11,8 @@
 #include <chrono>
 #include <functional>
 
-#include "peerwire/tracker_udp_io.hpp"
+#include "udp_io.hpp"
+#include "udp_socket.hpp"
 
 namespace pt = peerwire::tracker;
 namespace asio = boost::asio;
@@ -139,8 +140,10 @@ pt::udp_options quick() {
 
 struct fixture : ::testing::Test {
   asio::io_context ioc;
-  pt::udp_mux mux{ioc.get_executor()};
-  pt::udp_tracker client{mux};
+  // The shared socket, named as the demultiplexer it is; the tracker's transactions on it.
+  peerwire::net::udp_socket mux{ioc.get_executor()};
+  pt::udp_transactions transactions{mux};
+  pt::udp_tracker client{transactions};
   void SetUp() override { ASSERT_TRUE(mux.open("127.0.0.1", 0)); }
 };
 
@@ -294,10 +297,11 @@ TEST_F(UdpClient, BadUrls) {
 
 TEST_F(UdpClient, UnclaimedDatagramsGoToListenersThenDropped) {
   int seen = 0;
-  mux.add_listener([&](const udp::endpoint&, std::span<const std::uint8_t> d) {
-    ++seen;
-    return d.size() == 3;  // takes 3-byte datagrams only
-  });
+  mux.on_datagram(peerwire::net::datagram_kind::unknown,
+                  [&](const udp::endpoint&, std::span<const std::uint8_t> d) {
+                    ++seen;
+                    return d.size() == 3;  // takes 3-byte datagrams only
+                  });
   fake_tracker srv(ioc, [](const bytes& r, int) { return honest(r); });
   ASSERT_TRUE(run(ioc, client.announce(srv.url(), {}, quick())));
   udp::socket other(ioc, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -311,9 +315,10 @@ TEST_F(UdpClient, UnclaimedDatagramsGoToListenersThenDropped) {
 
 TEST(UdpClientV6, AnnounceOverIpv6Has18BytePeers) {
   asio::io_context ioc;
-  pt::udp_mux mux(ioc.get_executor());
+  peerwire::net::udp_socket mux(ioc.get_executor());
   if (!mux.open("::", 0)) GTEST_SKIP() << "no IPv6 here";
-  pt::udp_tracker client(mux);
+  pt::udp_transactions transactions(mux);
+  pt::udp_tracker client(transactions);
   std::unique_ptr<fake_tracker> srv;
   try {
     srv = std::make_unique<fake_tracker>(

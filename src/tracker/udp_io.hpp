@@ -1,19 +1,18 @@
-// The UDP side of a session: one socket shared by everything that speaks UDP, and the BEP 15
-// tracker client on top of it.
+// The UDP tracker client (BEP 15) on the session's shared UDP socket (net::udp_socket).
 //
-// udp_mux owns the socket and its receive loop. A request registers a transaction (remote
-// endpoint + transaction id) and waits; a datagram is handed to the transaction whose id it
-// carries *and* whose endpoint it came from (a forged reply from elsewhere is ignored).
-// Datagrams no transaction claims are offered to the listeners (uTP and the DHT will register
-// here), and dropped when nobody takes them. Everything runs on the session's network thread.
+// udp_transactions owns the socket's `tracker` kind: a request registers a transaction
+// (remote endpoint + random transaction id), sends with udp_socket::send_to and waits; a reply
+// is handed to the transaction whose id it carries *and* whose endpoint it came from. Late
+// replies (to a retransmitted request) and forgeries from elsewhere are not taken: the socket
+// counts them as dropped. Everything runs on the socket's thread.
+//
+// Not a public header: it includes Asio.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,46 +24,43 @@
 #include "peerwire/tracker.hpp"
 #include "peerwire/tracker_scrape.hpp"
 #include "peerwire/tracker_udp.hpp"
+#include "udp_socket.hpp"
 
 namespace peerwire::tracker {
 
-class udp_mux {
+class udp_transactions {
  public:
-  using udp = boost::asio::ip::udp;
-  // Offered every datagram no transaction claimed; returns true when it took it.
-  using listener = std::function<bool(const udp::endpoint& from, std::span<const std::uint8_t>)>;
+  using endpoint = boost::asio::ip::udp::endpoint;
 
-  explicit udp_mux(boost::asio::any_io_executor ex);
-  ~udp_mux();  // closes the socket
-  udp_mux(const udp_mux&) = delete;
-  udp_mux& operator=(const udp_mux&) = delete;
+  // Registers as the socket's `tracker` handler. The socket must outlive this object.
+  explicit udp_transactions(net::udp_socket& socket);
+  ~udp_transactions();  // unregisters; pending requests end as if closed
+  udp_transactions(const udp_transactions&) = delete;
+  udp_transactions& operator=(const udp_transactions&) = delete;
 
-  // Binds and starts receiving. "0.0.0.0" and "::" open one dual-stack IPv6 socket (IPv4
-  // peers as mapped addresses) when the system allows, else an IPv4 one; a specific address
-  // opens a socket of its family. Port 0 picks a free port. Returns the bound port.
-  result<std::uint16_t> open(const std::string& bind_address, std::uint16_t port);
+  // Ends every pending request with "the UDP socket is closed"; later requests fail the same
+  // way. The socket itself is its owner's to close.
   void close();
   bool is_open() const;
-  // Whether `to` can be reached from this socket (an IPv4 socket cannot send to IPv6).
-  bool can_reach(const udp::endpoint& to) const;
-
-  void add_listener(listener l);
+  bool can_reach(const endpoint& to) const { return socket_.can_reach(to); }
 
   // A random transaction id that no pending request uses.
   std::uint32_t new_transaction_id();
   // Sends `packet` to `to` and waits up to `wait` for a reply from `to` carrying
-  // `transaction_id` (bytes 4..7, BEP 15 layout). nullopt: no reply in time. Error: the socket
+  // `transaction_id` (bytes 4..7, BEP 15 layout). nullopt: no reply in time (a datagram the
+  // full send queue dropped is a lost packet, left to the retransmission). Error: the socket
   // is closed or the send failed.
   boost::asio::awaitable<result<std::optional<std::vector<std::uint8_t>>>> request(
-      udp::endpoint to, std::uint32_t transaction_id, std::vector<std::uint8_t> packet,
+      endpoint to, std::uint32_t transaction_id, std::vector<std::uint8_t> packet,
       std::chrono::milliseconds wait);
 
-  // Datagrams that nobody claimed, and those that came from the right endpoint with an
-  // unknown transaction id (late replies to retransmitted requests, forgeries).
-  std::uint64_t dropped() const;
+  // Tracker replies that came from the right endpoint with an unknown transaction id, or from
+  // an endpoint no transaction waits on.
+  std::uint64_t unmatched() const;
 
  private:
   struct impl;
+  net::udp_socket& socket_;
   std::shared_ptr<impl> impl_;
 };
 
@@ -82,7 +78,7 @@ struct udp_options {
 // failure_reason set; to a connect or scrape, as an error "tracker says: ...".
 class udp_tracker {
  public:
-  explicit udp_tracker(udp_mux& mux) : mux_(mux) {}
+  explicit udp_tracker(udp_transactions& transactions) : transactions_(transactions) {}
 
   boost::asio::awaitable<result<announce_response>> announce(std::string url, announce_request req,
                                                              udp_options opts);
@@ -99,7 +95,7 @@ class udp_tracker {
   struct exchange;
   boost::asio::awaitable<result<udp::reply>> transact(exchange& x);
 
-  udp_mux& mux_;
+  udp_transactions& transactions_;
   std::map<boost::asio::ip::udp::endpoint, cached_id> ids_;
 };
 
