@@ -51,7 +51,7 @@ asio::awaitable<std::optional<std::chrono::seconds>> torrent::announce_tier(
   const bool stopping = req.ev == tracker::event::stopped;
   // A copy: a success in another tier's coroutine may reorder the list meanwhile.
   for (const auto& url : tiers_.urls(tier)) {
-    if (stopping ? !tiers_.worked(tier, url) : !tiers_.ready(tier, url, steady::now())) {
+    if (stopping ? !tiers_.worked(tier, url) : !tiers_.ready(tier, url, host_.now())) {
       continue;  // stopped goes only where we announced; a failing tracker waits its back-off
     }
     auto response = co_await announce_to(url, req);
@@ -63,7 +63,7 @@ asio::awaitable<std::optional<std::chrono::seconds>> torrent::announce_tier(
       why = "tracker says: " + *response->failure_reason;
     }
     if (!why.empty()) {
-      tiers_.failed(tier, url, steady::now(), why);
+      tiers_.failed(tier, url, host_.now(), why);
       tracker_message_ = url + ": " + why;
       note("tracker " + tracker_message_);
       continue;
@@ -86,7 +86,7 @@ asio::awaitable<std::optional<std::chrono::seconds>> torrent::announce_tier(
     auto cap = host_.settings().announce_interval_cap;
     if (cap.count() > 0) interval = std::min(interval, cap);
     add_candidates(response->peers);
-    if (!stopping) connect_more(steady::now());
+    if (!stopping) connect_more(host_.now());
     co_return interval;
   }
   co_return std::nullopt;
@@ -146,7 +146,7 @@ asio::awaitable<void> torrent::announce_once(tracker::event ev) {
       if (!*alive_ && ev != tracker::event::stopped) co_return;
     }
   }
-  auto now = steady::now();
+  auto now = host_.now();
   if (interval) {
     next_announce_ = now + *interval;
   } else {
@@ -163,10 +163,10 @@ asio::awaitable<void> torrent::announce_loop() {
   announce_timer_ = std::make_unique<asio::steady_timer>(host_.executor());
   auto& timer = *announce_timer_;
   while (*alive_ && !stopping_ && state_ != torrent_state::error) {
-    timer.expires_at(std::min(next_announce_, steady::now() + std::chrono::seconds(1)));
+    timer.expires_at(std::min(next_announce_, host_.now() + std::chrono::seconds(1)));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!*alive_ || stopping_) co_return;
-    if (steady::now() >= next_announce_) co_await announce_once(tracker::event::none);
+    if (host_.now() >= next_announce_) co_await announce_once(tracker::event::none);
   }
 }
 

@@ -31,6 +31,9 @@ struct session::impl : torrent_host, peer::torrent_directory {
 
   // torrent_host
   asio::any_io_executor executor() override { return io_.get_executor(); }
+  std::chrono::steady_clock::time_point now() const override {
+    return std::chrono::steady_clock::now();
+  }
   asio::thread_pool& disk_pool() override { return disk_; }
   std::shared_ptr<peer::peer_connection> dial(const peer_address& to, const sha1_hash& h) override {
     return host_->connect(to, h);
@@ -43,7 +46,7 @@ struct session::impl : torrent_host, peer::torrent_directory {
   std::string udp_error() const override { return udp_error_; }
   void torrent_done() override {
     // Posted: the torrent finishes its own bookkeeping first.
-    asio::post(io_, [this] { publish(std::chrono::steady_clock::now()); });
+    asio::post(io_, [this] { publish(now()); });
   }
   void log(const std::string& torrent_name, const std::string& text) override {
     if (settings_.log) settings_.log(torrent_name, text);
@@ -66,9 +69,9 @@ struct session::impl : torrent_host, peer::torrent_directory {
   }
 
   void tick() {
-    auto now = std::chrono::steady_clock::now();
-    for (auto& t : torrents_) t->tick(now);
-    publish(now);
+    auto t_now = now();
+    for (auto& t : torrents_) t->tick(t_now);
+    publish(t_now);
     ticker_.expires_after(settings_.tick);
     ticker_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec && !stopping_) tick();
@@ -179,7 +182,7 @@ std::size_t session::add_torrent(add_torrent_params params) {
       --s.pending_adds_;
     }
     t->start();
-    s.publish(std::chrono::steady_clock::now());
+    s.publish(s.now());
   });
   return index;
 }
@@ -213,7 +216,7 @@ void session::stop() {
     auto all_stopped = [&] {
       s.stopping_ = true;
       s.ticker_.cancel();
-      s.publish(std::chrono::steady_clock::now());
+      s.publish(s.now());
       if (s.host_) s.host_->shutdown("session stopped");
       if (s.udp_transactions_) s.udp_transactions_->close();
       if (s.udp_) s.udp_->close();

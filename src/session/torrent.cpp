@@ -116,6 +116,7 @@ void torrent::start() {
     return;
   }
   storage_ = std::make_shared<storage::disk_storage>(std::move(*opened));
+  verifier_ = std::make_shared<sha1_piece_verifier>(params_.torrent.pieces);
   std::filesystem::path resume_path = params_.resume_file.value_or(params_.save_path / ".peerwire" /
                                                                    (info_hash_.hex() + ".resume"));
   params_.resume_file = resume_path;
@@ -165,7 +166,7 @@ void torrent::start() {
     maybe_finish_download();
     checked_peers();
     start_announcing();
-    connect_more(steady::now());  // the peers we were given: now, not at the next tick
+    connect_more(host_.now());  // the peers we were given: now, not at the next tick
     return;
   }
   unsigned threads = std::max(1u, host_.settings().disk_threads);
@@ -200,7 +201,7 @@ void torrent::start() {
         maybe_finish_download();
         checked_peers();
         start_announcing();
-        connect_more(steady::now());
+        connect_more(host_.now());
       });
 }
 
@@ -273,7 +274,7 @@ void torrent::attach(std::shared_ptr<peer_connection> c) {
   peer_entry& p = peers_[key];
   p.conn = c;
   p.key = key;
-  p.connected_at = steady::now();
+  p.connected_at = host_.now();
   if (have_metadata_) picker_.add_peer(key);
   // Our greeting was built when the connection started; announce what was verified since.
   if (const auto& greeted = c->torrent();
@@ -318,7 +319,7 @@ void torrent::detach(peer_connection& c) {
       cand.connected = false;
       if (!c.handshake_done()) ++cand.failures;
       cand.next_attempt =
-          steady::now() + std::chrono::seconds(std::min(60, 2 << std::min(cand.failures, 5)));
+          host_.now() + std::chrono::seconds(std::min(60, 2 << std::min(cand.failures, 5)));
     }
   }
   // Blocks that peer was sending may now be requested from others.
@@ -369,7 +370,7 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
     // should not wait for the choker's rhythm when nobody competes for the slot.
     std::size_t unchoked = 0;
     for (auto& [k, other] : peers_) unchoked += other.conn->state().am_choking ? 0 : 1;
-    if (unchoked < choker_.config().slots) rechoke(steady::now());
+    if (unchoked < choker_.config().slots) rechoke(host_.now());
   } else if (std::holds_alternative<wire::not_interested>(m)) {
     if (!p.conn->state().am_choking) slot_freed();
   } else if (std::holds_alternative<wire::unchoke>(m)) {
@@ -379,7 +380,7 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
     // peer rejects each one explicitly (BEP 6), so they stay until then.
     if (!p.conn->fast_enabled()) picker_.release_peer_requests(p.key);
   } else if (const auto* r = std::get_if<wire::reject_request>(&m)) {
-    picker_.on_request_failed(p.key, {r->index, r->offset, r->length}, steady::now());
+    picker_.on_request_failed(p.key, {r->index, r->offset, r->length}, host_.now());
     fill_requests(p);
   } else if (const auto* a = std::get_if<wire::allowed_fast>(&m)) {
     picker_.set_allowed_fast(p.key, a->index);
@@ -417,7 +418,7 @@ void torrent::on_message(peer_entry& p, const wire::message& m) {
 void torrent::slot_freed() {
   for (auto& [k, p] : peers_) {
     if (p.conn->state().peer_interested && p.conn->state().am_choking) {
-      rechoke(steady::now());
+      rechoke(host_.now());
       return;
     }
   }
@@ -560,7 +561,7 @@ void torrent::save_resume(std::function<void()> done) {
   }
   saving_ = true;
   save_again_ = false;
-  last_resume_ = steady::now();
+  last_resume_ = host_.now();
   resume_dirty_ = false;
   storage::resume_data rd;
   rd.info_hash = info_hash_;

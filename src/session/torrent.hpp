@@ -31,6 +31,7 @@
 #include "peerwire/tracker_tiers.hpp"
 #include "piece_bytes.hpp"
 #include "piece_cache.hpp"
+#include "piece_verifier.hpp"
 
 namespace peerwire::tracker {
 class udp_tracker;
@@ -47,6 +48,9 @@ class torrent_host {
  public:
   virtual ~torrent_host() = default;
   virtual asio::any_io_executor executor() = 0;
+  // The one clock of the torrent layer: every time the torrent keeps or compares comes from
+  // here (the session's steady clock; a test's fake clock).
+  virtual steady::time_point now() const = 0;
   virtual asio::thread_pool& disk_pool() = 0;
   virtual std::shared_ptr<peer_connection> dial(const peer_address& to,
                                                 const sha1_hash& info_hash) = 0;
@@ -245,6 +249,7 @@ class torrent : public std::enable_shared_from_this<torrent> {
   add_torrent_params params_;
   sha1_hash info_hash_;
   std::shared_ptr<storage::disk_storage> storage_;
+  std::shared_ptr<const piece_verifier> verifier_;  // once the metadata is known (start)
   picker::piece_picker picker_;
   choker::choker choker_;
   choker::token_bucket upload_bucket_, download_bucket_;
@@ -269,11 +274,11 @@ class torrent : public std::enable_shared_from_this<torrent> {
   std::int64_t downloaded_ = 0, uploaded_ = 0;                // this session
   std::int64_t downloaded_before_ = 0, uploaded_before_ = 0;  // from resume data
   std::int64_t verified_bytes_ = 0;
-  steady::time_point started_at_ = steady::now();
+  steady::time_point started_at_ = host_.now();
   steady::time_point seeding_since_{};
-  steady::time_point last_resume_ = steady::now();
+  steady::time_point last_resume_ = host_.now();
   std::string tracker_message_;
-  steady::time_point next_announce_ = steady::now();
+  steady::time_point next_announce_ = host_.now();
   std::optional<std::string> tracker_id_;
   tracker::tier_list tiers_;  // made (and shuffled) when announcing starts
   bool tiers_made_ = false;

@@ -8,7 +8,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
-#include "peerwire/sha1.hpp"
 #include "torrent.hpp"
 
 namespace peerwire::session_detail {
@@ -27,7 +26,7 @@ void torrent::fill_requests(peer_entry& p) {
   // While choked only the peer's allowed-fast pieces may be asked for (BEP 6); in sequential
   // mode those would jump the order, so we wait for the unchoke.
   if (choked && (!p.conn->fast_enabled() || params_.sequential)) return;
-  auto now = steady::now();
+  auto now = host_.now();
   std::size_t want = picker::desired_queue(p.down.rate(now), p.reqq, block_size);
   // In endgame every request duplicates one in flight elsewhere: a few per peer finish the
   // torrent just as fast, a full pipeline only multiplies the wasted bytes.
@@ -63,7 +62,7 @@ void torrent::fill_requests(peer_entry& p) {
 }
 
 void torrent::on_block(peer_entry& p, const wire::piece& m) {
-  auto now = steady::now();
+  auto now = host_.now();
   picker::block b{m.index, m.offset, static_cast<std::uint32_t>(m.data.size())};
   // Every payload byte counts as downloaded (and against the download limit), wasted or not,
   // so the counters match what the peers sent.
@@ -127,7 +126,7 @@ void torrent::piece_complete(std::uint32_t piece) {
   auto node = partial_.extract(piece);
   if (node.empty()) return;
   auto buffer = std::make_shared<piece_buffer>(std::move(node.mapped()));
-  auto expected = params_.torrent.pieces[piece];
+  auto verifier = verifier_;
   auto storage = storage_;
   auto write_mutex = write_mutex_;
   ++hashing_;
@@ -135,7 +134,7 @@ void torrent::piece_complete(std::uint32_t piece) {
   on_disk(
       [=] {
         const auto& data = buffer->data;
-        bool ok = sha1(std::as_bytes(std::span(data.data(), data.size()))) == expected;
+        bool ok = verifier->verify_piece(piece, std::span(data.data(), data.size()));
         std::optional<storage::storage_error> write_error;
         if (ok) {
           // One writer at a time: the kernel serialises writes to a file anyway, and a second
@@ -202,7 +201,7 @@ void torrent::piece_verified(std::uint32_t piece, bool ok,
   resume_dirty_ = true;
   // A piece in flight when we paused was written after all: the disk has room again, so
   // retry the kept piece now rather than at the next interval.
-  if (state_ == torrent_state::paused_disk) next_disk_retry_ = steady::now();
+  if (state_ == torrent_state::paused_disk) next_disk_retry_ = host_.now();
   for (auto& [k, p] : peers_) {
     p.conn->send(wire::have{piece});
     update_interest(p);
@@ -236,7 +235,7 @@ void torrent::maybe_finish_download() {
     state_ = torrent_state::seeding;
     spare_buffers_.clear();  // seeding needs no piece buffers
     spare_buffers_.shrink_to_fit();
-    seeding_since_ = steady::now();
+    seeding_since_ = host_.now();
     note("download complete");
     save_resume();  // on the disk pool; see save_resume for what is synced
     for (auto& [k, p] : peers_) {
@@ -248,7 +247,7 @@ void torrent::maybe_finish_download() {
       asio::co_spawn(host_.executor(), announce_once(tracker::event::completed), asio::detached);
     }
   } else if (state_ == torrent_state::seeding && seeding_since_ == steady::time_point{}) {
-    seeding_since_ = steady::now();
+    seeding_since_ = host_.now();
   }
   if (params_.goal.kind == seed_goal_kind::none) {
     state_ = torrent_state::finished;
@@ -272,7 +271,7 @@ void torrent::pause_for_disk(std::uint32_t piece, const storage::storage_error& 
   state_ = torrent_state::paused_disk;
   error_ = fmt::format("cannot write piece {}: {}", piece, e.message);
   auto interval = host_.settings().disk_retry_interval;
-  next_disk_retry_ = steady::now() + interval;
+  next_disk_retry_ = host_.now() + interval;
   note(fmt::format("paused: {}; the verified data is kept, retrying every {:.1f} s", error_,
                    static_cast<double>(interval.count()) / 1000.0));
   // Stop downloading: every outstanding request is withdrawn (its block is free again in the
@@ -313,7 +312,7 @@ void torrent::disk_write_retried(std::optional<storage::storage_error> e) {
       return;
     }
     error_ = fmt::format("cannot write piece {}: {}", disk_retry_piece_, e->message);
-    next_disk_retry_ = steady::now() + host_.settings().disk_retry_interval;
+    next_disk_retry_ = host_.now() + host_.settings().disk_retry_interval;
     return;
   }
   // The kept piece (verified before the pause) is on disk now.

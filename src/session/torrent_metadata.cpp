@@ -72,7 +72,7 @@ void torrent::on_extended(peer_entry& p, const wire::extended& m) {
   if (m.id == 0) {  // the extension handshake (parsed and kept by the connection)
     if (const auto& ext = p.conn->remote_extensions(); ext && ext->reqq)
       p.reqq = std::max<std::uint32_t>(1, *ext->reqq);
-    if (!have_metadata_) request_metadata(p, steady::now());
+    if (!have_metadata_) request_metadata(p, host_.now());
     return;
   }
   if (m.id == peer::ut_metadata_id) {
@@ -91,7 +91,7 @@ void torrent::on_metadata_message(peer_entry& p, std::span<const std::uint8_t> p
     p.conn->close("bad ut_metadata message: " + msg.error().describe());
     return;
   }
-  auto now = steady::now();
+  auto now = host_.now();
   switch (msg->type) {
     case ext::metadata_msg_type::request: {
       // Ours when we have it, a reject otherwise; a flood of requests is bounded by the

@@ -18,7 +18,7 @@ constexpr auto first_pex_delay = std::chrono::seconds(2);
 void torrent::on_pex(peer_entry& p, std::span<const std::uint8_t> payload) {
   if (params_.torrent.is_private) return;
   // BEP 11: at most one message a minute; a faster sender is ignored, not obeyed.
-  auto now = steady::now();
+  auto now = host_.now();
   if (p.last_pex_in != steady::time_point{} &&
       now - p.last_pex_in < host_.settings().pex_interval / 2)
     return;

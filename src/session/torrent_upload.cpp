@@ -219,7 +219,7 @@ void torrent::pump_uploads(peer_entry& p) {
     pump_all_uploads();  // a shared limit must be shared fairly
     return;
   }
-  auto now = steady::now();
+  auto now = host_.now();
   for (;;) {
     resolve_requests(p);
     if (!send_one_upload(p, now)) break;
@@ -230,7 +230,7 @@ void torrent::pump_uploads(peer_entry& p) {
 // upload limit every unchoked peer gets its share instead of the first one taking it all.
 void torrent::pump_all_uploads() {
   if (peers_.empty()) return;
-  auto now = steady::now();
+  auto now = host_.now();
   std::vector<peer_entry*> order;
   order.reserve(peers_.size());
   for (auto& [k, p] : peers_) order.push_back(&p);
