@@ -137,6 +137,7 @@ asio::awaitable<void> peer_connection::run() {
 }
 
 asio::awaitable<bool> peer_connection::connect() {
+  if (!open_) co_return false;  // closed before it ran: no dial at all
   trace(true, "connecting");
   // The dialer keeps its own deadline; this timer only fires when end() cancels it, which
   // abandons the dial.
