@@ -102,7 +102,8 @@ class MemoryStream : public ::testing::Test {
 };
 
 TEST_F(MemoryStream, EachEndsRemoteIsTheOthersAddress) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   EXPECT_EQ(a->remote(), b_address);
   EXPECT_EQ(b->remote(), a_address);
   EXPECT_EQ(a->kind(), transport::tcp);
@@ -110,7 +111,8 @@ TEST_F(MemoryStream, EachEndsRemoteIsTheOthersAddress) {
 }
 
 TEST_F(MemoryStream, BytesArriveInOrderInBothDirections) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   for (const char* part : {"hello ", "memory ", "world"})
     EXPECT_FALSE(await(write_text(*a, part)).ec);
   EXPECT_FALSE(await(write_text(*b, "and back")).ec);
@@ -126,7 +128,8 @@ TEST_F(MemoryStream, BytesArriveInOrderInBothDirections) {
 }
 
 TEST_F(MemoryStream, GatheredWriteArrivesConcatenated) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   auto w = await(write_parts(*a, {"ab", "", "cde", "f"}));
   EXPECT_FALSE(w.ec);
   EXPECT_EQ(w.bytes, 6u);
@@ -135,7 +138,8 @@ TEST_F(MemoryStream, GatheredWriteArrivesConcatenated) {
 }
 
 TEST_F(MemoryStream, ReadWaitsUntilBytesArrive) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   auto r = start(read_text(*b, 64));
   settle();
   EXPECT_FALSE(r->has_value()) << "a read of an empty stream must wait";
@@ -146,7 +150,8 @@ TEST_F(MemoryStream, ReadWaitsUntilBytesArrive) {
 }
 
 TEST_F(MemoryStream, CloseGivesEofOnceBufferedBytesAreDrained) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   EXPECT_FALSE(await(write_text(*a, "abc")).ec);
   a->close();
   auto first = await(read_text(*b, 2));
@@ -161,7 +166,8 @@ TEST_F(MemoryStream, CloseGivesEofOnceBufferedBytesAreDrained) {
 }
 
 TEST_F(MemoryStream, CloseEndsPendingReadsOnBothEnds) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   auto at_a = start(read_text(*a, 64));
   auto at_b = start(read_text(*b, 64));
   settle();
@@ -174,7 +180,8 @@ TEST_F(MemoryStream, CloseEndsPendingReadsOnBothEnds) {
 }
 
 TEST_F(MemoryStream, DestroyingAnEndClosesIt) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   auto at_b = start(read_text(*b, 64));
   settle();
   a.reset();
@@ -183,7 +190,8 @@ TEST_F(MemoryStream, DestroyingAnEndClosesIt) {
 }
 
 TEST_F(MemoryStream, BackPressureWithASmallCapacity) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address, 4);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address, 4);
+  auto &a = streams.a, &b = streams.b;
   auto w = start(write_text(*a, "0123456789"));
   settle();
   EXPECT_FALSE(w->has_value()) << "10 bytes do not fit in 4";
@@ -199,7 +207,8 @@ TEST_F(MemoryStream, BackPressureWithASmallCapacity) {
 
 TEST_F(MemoryStream, ClosingEitherEndEndsAWriteWaitingForRoom) {
   {
-    auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address, 2);
+    auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address, 2);
+    auto &a = streams.a, &b = streams.b;
     auto w = start(write_text(*a, "abcd"));
     settle();
     b->close();
@@ -208,7 +217,8 @@ TEST_F(MemoryStream, ClosingEitherEndEndsAWriteWaitingForRoom) {
     EXPECT_EQ((*w)->bytes, 2u);
   }
   {
-    auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address, 2);
+    auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address, 2);
+    auto &a = streams.a, &b = streams.b;
     auto w = start(write_text(*a, "abcd"));
     settle();
     a->close();
@@ -222,7 +232,8 @@ TEST_F(MemoryStream, ClosingEitherEndEndsAWriteWaitingForRoom) {
 // The way peer_connection bounds its reads: the timer wins, the read is cancelled through the
 // coroutine's cancellation slot and must complete promptly, leaving the stream usable.
 TEST_F(MemoryStream, PendingReadIsCancelledByATimerAndLosesNothing) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   auto race = [&]() -> asio::awaitable<std::size_t> {
     asio::steady_timer timer(io, 50ms);
     std::array<std::uint8_t, 16> buf{};
@@ -239,7 +250,8 @@ TEST_F(MemoryStream, PendingReadIsCancelledByATimerAndLosesNothing) {
 }
 
 TEST_F(MemoryStream, ReadThatCompletesFirstBeatsTheTimer) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto &a = streams.a, &b = streams.b;
   auto race = [&]() -> asio::awaitable<std::string> {
     asio::steady_timer timer(io, 5s);
     std::array<std::uint8_t, 16> buf{};
@@ -257,7 +269,8 @@ TEST_F(MemoryStream, ReadThatCompletesFirstBeatsTheTimer) {
 
 // The slot path alone, so the cancelled read's own result is seen.
 TEST_F(MemoryStream, CancellationSlotAbortsAPendingRead) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address);
+  auto& b = streams.b;  // streams.a stays open, so the read waits
   asio::cancellation_signal signal;
   std::optional<read_outcome> got;
   asio::co_spawn(
@@ -275,7 +288,8 @@ TEST_F(MemoryStream, CancellationSlotAbortsAPendingRead) {
 }
 
 TEST_F(MemoryStream, PendingWriteIsCancelledByATimer) {
-  auto [a, b] = make_memory_stream_pair(io.get_executor(), a_address, b_address, 2);
+  auto streams = make_memory_stream_pair(io.get_executor(), a_address, b_address, 2);
+  auto &a = streams.a, &b = streams.b;
   auto race = [&]() -> asio::awaitable<std::size_t> {
     asio::steady_timer timer(io, 50ms);
     std::string text = "abcd";
@@ -464,7 +478,8 @@ TEST_F(PeerOverMemory, SilentPeerTimesOutTheHandshake) {
 TEST_F(PeerOverMemory, IncomingHandshakeCutShortTimesOut) {
   auto t = make_torrent(0x06, true);
   directory.add(t);
-  auto [ours, theirs] = make_memory_stream_pair(io.get_executor(), seeder_address, leecher_address);
+  auto streams = make_memory_stream_pair(io.get_executor(), seeder_address, leecher_address);
+  auto &ours = streams.a, &theirs = streams.b;
   auto s = quick_settings();
   s.handshake_timeout = 200ms;
   auto in = std::make_shared<peer_connection>(std::move(ours), directory, s);
