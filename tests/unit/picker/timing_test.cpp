@@ -42,11 +42,11 @@ TEST(Timing, WaitingSinceRunsFromTheFirstRequestUntilAnAnswer) {
   pp.pick(a, 2, false, true, 1, t0 + 5s);  // more asked: still waiting since t0
   EXPECT_EQ(pp.waiting_since(a), t0);
   EXPECT_EQ(pp.on_block(a, first[0], t0 + 7s).status, received::accepted);
-  EXPECT_EQ(pp.waiting_since(a), t0 + 7s);  // an answer: the wait starts again
+  EXPECT_EQ(pp.waiting_since(a), t0 + 7s);                  // an answer: the wait starts again
   EXPECT_TRUE(pp.on_request_failed(a, first[1], t0 + 8s));  // a reject is an answer too
   EXPECT_EQ(pp.waiting_since(a), t0 + 8s);
   EXPECT_FALSE(pp.on_request_failed(a, first[1], t0 + 9s));  // not requested any more
-  pp.release_peer_requests(a);                                 // a choke: nothing to wait for
+  pp.release_peer_requests(a);                               // a choke: nothing to wait for
   EXPECT_FALSE(pp.waiting_since(a));
   EXPECT_EQ(pp.outstanding_total(), 0u);
   EXPECT_EQ(pp.check_invariants(), "");
