@@ -17,12 +17,14 @@
 
 #include "memory_stream.hpp"
 #include "peer_connection.hpp"
+#include "peer_test_util.hpp"
 #include "peerwire/wire_handshake.hpp"
 #include "peerwire/wire_peer_id.hpp"
 
 using namespace peerwire;
 using namespace peerwire::peer;
 using namespace std::chrono_literals;
+using namespace peer_test;
 using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
@@ -329,24 +331,6 @@ TEST_F(MemoryStream, DialerFollowsItsPlansInOrder) {
 
 // Peer connections over memory streams.
 
-torrent_ref make_torrent(std::uint8_t seed_byte, bool seed) {
-  torrent_ref t;
-  t.info_hash.bytes.fill(seed_byte);
-  t.piece_length = 16384;
-  t.total_size = 10 * 16384 - 100;
-  t.piece_count = 10;
-  t.we_are_seed = seed;
-  return t;
-}
-
-connection_settings quick_settings() {
-  connection_settings s;
-  s.our_id = wire::random_peer_id();
-  s.connect_timeout = 2s;
-  s.handshake_timeout = 2s;
-  return s;
-}
-
 struct test_directory final : torrent_directory {
   std::map<sha1_hash, torrent_ref> torrents;
   void add(const torrent_ref& t) { torrents[t.info_hash] = t; }
@@ -354,21 +338,6 @@ struct test_directory final : torrent_directory {
     auto it = torrents.find(sha1_hash{info_hash});
     if (it == torrents.end()) return std::nullopt;
     return it->second;
-  }
-};
-
-struct trace_log {
-  std::vector<std::string> lines;
-  trace_sink sink() {
-    return [this](const std::string& peer, bool out, const std::string& text) {
-      lines.push_back(peer + (out ? " -> " : " <- ") + text);
-    };
-  }
-  bool contains(std::string_view part) const {
-    for (const auto& l : lines) {
-      if (l.find(part) != std::string::npos) return true;
-    }
-    return false;
   }
 };
 

@@ -11,54 +11,23 @@
 #include <boost/asio/write.hpp>
 
 #include "peer_host.hpp"
+#include "peer_test_util.hpp"
 #include "peerwire/wire_peer_id.hpp"
 
 using namespace peerwire;
 using namespace peerwire::peer;
 using namespace std::chrono_literals;
+using namespace peer_test;
 
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-torrent_ref make_torrent(std::uint8_t seed_byte, bool seed) {
-  torrent_ref t;
-  t.info_hash.bytes.fill(seed_byte);
-  t.piece_length = 16384;
-  t.total_size = 10 * 16384 - 100;
-  t.piece_count = 10;
-  t.we_are_seed = seed;
-  return t;
-}
-
-connection_settings quick_settings() {
-  connection_settings s;
-  s.our_id = wire::random_peer_id();
-  s.connect_timeout = 2s;
-  s.handshake_timeout = 2s;
-  return s;
-}
 
 listen_options any_port() {
   listen_options o;
   o.default_count = 0;  // straight to "any free port"
   return o;
 }
-
-struct trace_log {
-  std::vector<std::string> lines;
-  trace_sink sink() {
-    return [this](const std::string& peer, bool out, const std::string& text) {
-      lines.push_back(peer + (out ? " -> " : " <- ") + text);
-    };
-  }
-  bool contains(std::string_view part) const {
-    for (const auto& l : lines) {
-      if (l.find(part) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
 
 class PeerTest : public ::testing::Test {
  protected:
